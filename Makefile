@@ -1,0 +1,34 @@
+# Roster: `make run` serves the demo; `make test` runs the suite. Nothing else to install.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate requirements/base.txt requirements/dev.txt
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	@echo "Roster is on http://$(HOST):$(PORT)/subscribe; mail is printed below."
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,9 @@
+"""HTTP layer: thin views that call services and translate their errors."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints.public import bp as public_bp
+
+    app.register_blueprint(public_bp)

@@ -1,0 +1,122 @@
+"""Hosted subscribe form, confirmation, unsubscribe and preferences, health."""
+
+from flask import current_app, redirect, render_template, request, url_for
+from sqlalchemy import text
+
+from blueprints.public import bp
+from blueprints.public.forms import SubscribeForm
+from blueprints.requests import consent_origin
+from extensions import csrf, db, limiter
+from services import subscriptions
+from services.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
+from services.errors import ExpiredToken, InvalidInput, InvalidToken
+
+
+def public_post_limit() -> str:
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for(".subscribe"))
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit(public_post_limit, methods=["POST"])
+def subscribe():
+    form = SubscribeForm(list=request.args.get("list", ""))
+    if form.validate_on_submit():
+        if form.filled_by_bot():
+            return redirect(url_for(".check_inbox"), 303)
+        try:
+            subscriptions.subscribe(
+                form.email.data, form.full_name.data,
+                consent_origin("hosted", wording_version=CURRENT_SUBSCRIBE_WORDING,
+                               source_url=form.source.data or None),
+                list_slug=form.list.data or None,
+            )
+        except InvalidInput as error:
+            getattr(form, error.field, form.email).errors.append(error.message)
+        else:
+            return redirect(url_for(".check_inbox"), 303)
+    status = 400 if form.errors else 200
+    return render_template("public/subscribe.html", form=form,
+                           wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING]), status
+
+
+@bp.route("/subscribe/check-your-inbox")
+def check_inbox():
+    return render_template("public/check_inbox.html")
+
+
+def _token_problem(error: InvalidToken, what: str):
+    status = 410 if isinstance(error, ExpiredToken) else 400
+    return render_template("public/bad_link.html", message=str(error), what=what,
+                           form=SubscribeForm()), status
+
+
+# The signed token in the URL is the authority for these POSTs, not a cookie,
+# so they need no CSRF token: a mail client may open them in a fresh browser.
+@bp.route("/confirm/<token>", methods=["GET"])
+def confirm(token):
+    try:
+        subscriptions.check_confirm_token(token)
+    except InvalidToken as error:
+        return _token_problem(error, "confirm")
+    return render_template("public/confirm.html", token=token)
+
+
+@bp.route("/confirm/<token>", methods=["POST"])
+@csrf.exempt
+@limiter.limit(public_post_limit)
+def confirm_post(token):
+    try:
+        outcome = subscriptions.confirm(token, consent_origin("confirm-link"))
+    except InvalidToken as error:
+        return _token_problem(error, "confirm")
+    return render_template("public/confirmed.html", outcome=outcome)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET"])
+def unsubscribe(token):
+    try:
+        target, lists = subscriptions.preferences(token)
+    except InvalidToken as error:
+        return _token_problem(error, "unsubscribe")
+    current = next((p for p in lists if p.list_id == target.list_id), None)
+    return render_template("public/unsubscribe.html", token=token, lists=lists, current=current)
+
+
+@bp.route("/unsubscribe/<token>", methods=["POST"])
+@csrf.exempt
+@limiter.limit(public_post_limit)
+def unsubscribe_post(token):
+    """RFC 8058 one-click: answers 200 with no redirect and needs no cookie."""
+    try:
+        list_name = subscriptions.unsubscribe(token, consent_origin("unsubscribe-link"))
+    except InvalidToken as error:
+        return _token_problem(error, "unsubscribe")
+    return render_template("public/unsubscribed.html", list_name=list_name, token=token)
+
+
+@bp.route("/preferences/<token>", methods=["POST"])
+@csrf.exempt
+@limiter.limit(public_post_limit)
+def preferences_post(token):
+    wanted = {int(v) for v in request.form.getlist("lists") if v.isdigit()}
+    try:
+        subscriptions.update_preferences(token, wanted, consent_origin("preferences"))
+    except InvalidToken as error:
+        return _token_problem(error, "unsubscribe")
+    _, lists = subscriptions.preferences(token)
+    return render_template("public/preferences_saved.html", lists=lists, token=token)
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        return {"status": "unavailable", "database": "down"}, 503
+    return {"status": "ok", "database": "up"}

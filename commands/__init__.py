@@ -1,0 +1,11 @@
+"""`flask` CLI commands, grouped by what they act on."""
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from commands.demo import demo_cli
+    from commands.outbox import outbox_cli
+
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(demo_cli)

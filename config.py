@@ -1,0 +1,108 @@
+"""Configuration classes, read from the environment (names in DESIGN.md)."""
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent / "instance"
+
+# Values that must never reach production as SECRET_KEY.
+KNOWN_DEFAULT_SECRETS = frozenset({"", "dev", "change-me", "development-only-secret", "secret"})
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str) -> list[str]:
+    return [item.strip().rstrip("/") for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
+    # Older keys still accepted for signatures and sessions, so a key can be rotated.
+    SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'roster.sqlite3'}"
+    )
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    SITE_NAME = os.environ.get("SITE_NAME", "Roster")
+
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Roster <roster@localhost>")
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+    OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS", "30"))
+    OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "50"))
+    # Development only: drain the outbox from a thread of the web process.
+    OUTBOX_IN_PROCESS = False
+
+    CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
+    EMAIL_CHECK_DELIVERABILITY = env_bool("EMAIL_CHECK_DELIVERABILITY", False)
+    # Opt-in mails one address can trigger: one per window, a few per day.
+    OPT_IN_MAIL_MIN_INTERVAL_SECONDS = 600
+    OPT_IN_MAIL_DAILY_LIMIT = 5
+
+    EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS")
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    PUBLIC_POST_RATE_LIMIT = os.environ.get("PUBLIC_POST_RATE_LIMIT", "20 per minute; 200 per hour")
+
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    OUTBOX_IN_PROCESS = env_bool("OUTBOX_IN_PROCESS", True)
+    OUTBOX_BACKOFF_SECONDS = 2.0
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"  # noqa: S105  (tests only; production refuses defaults)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    MAIL_BACKEND = "smtp"
+    RATELIMIT_ENABLED = False
+    OUTBOX_BACKOFF_SECONDS = 0.0
+    BASE_URL = "http://roster.test"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(env_name: str | None = None) -> type[Config]:
+    name = env_name or os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

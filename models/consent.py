@@ -1,0 +1,37 @@
+"""Append-only proof of consent: every request, confirmation and withdrawal."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+
+
+class ConsentAction(enum.StrEnum):
+    SUBSCRIBE_REQUESTED = "subscribe_requested"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+    JOINED_FROM_PREFERENCES = "joined_from_preferences"
+
+
+class ConsentEvent(Base):
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id", ondelete="SET NULL"))
+    action: Mapped[ConsentAction] = mapped_column(
+        Enum(ConsentAction, native_enum=False, length=40,
+             values_callable=lambda e: [m.value for m in e])
+    )
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Which form the reader used and the version of the wording it showed them.
+    form: Mapped[str | None] = mapped_column(String(40))
+    wording_version: Mapped[str | None] = mapped_column(String(40))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    source_url: Mapped[str | None] = mapped_column(String(2000))

@@ -1,0 +1,67 @@
+"""Subscribers, mailing lists and the subscriptions between them."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+
+
+class SubscriptionStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+    __table_args__ = (Index("uq_subscribers_email_lower", func.lower("email"), unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # email-validator's normalised form; unique case-insensitively (index above).
+    email: Mapped[str] = mapped_column(String(320))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    subscriptions: Mapped[list["Subscription"]] = relationship(back_populates="subscriber")
+
+
+class MailingList(Base):
+    __tablename__ = "mailing_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_public: Mapped[bool] = mapped_column(default=True)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "list_id"),
+        Index("ix_subscriptions_list_status", "list_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        Enum(SubscriptionStatus, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        default=SubscriptionStatus.PENDING,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+    mailing_list: Mapped[MailingList] = relationship()

@@ -1,0 +1,1 @@
+"""Use cases. Each owns its transaction and raises errors from services.errors."""

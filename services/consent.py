@@ -1,0 +1,51 @@
+"""Consent wording (versioned, never edited once published) and the event log."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from models import ConsentAction, ConsentEvent
+
+# The exact text each form shows next to its button. A published version is never
+# changed: add a new version instead (tests pin the published ones).
+WORDINGS: dict[str, str] = {
+    "subscribe-v1": (
+        "We will email you to confirm your address. You will only receive the "
+        "newsletter after you confirm, and every mail has a one-click unsubscribe link."
+    ),
+}
+CURRENT_SUBSCRIBE_WORDING = "subscribe-v1"
+
+
+@dataclass(frozen=True)
+class ConsentOrigin:
+    """Where and how a reader acted: recorded with every consent event."""
+
+    form: str
+    ip: str | None = None
+    user_agent: str | None = None
+    source_url: str | None = None
+    referrer: str | None = None
+    wording_version: str | None = None
+
+
+def record(
+    session: Session,
+    action: ConsentAction,
+    origin: ConsentOrigin,
+    *,
+    subscriber_id: int | None,
+    list_id: int | None = None,
+) -> ConsentEvent:
+    event = ConsentEvent(
+        subscriber_id=subscriber_id,
+        list_id=list_id,
+        action=action,
+        form=origin.form,
+        wording_version=origin.wording_version,
+        ip=origin.ip,
+        user_agent=(origin.user_agent or "")[:500] or None,
+        source_url=(origin.source_url or "")[:2000] or None,
+    )
+    session.add(event)
+    return event

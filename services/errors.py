@@ -1,0 +1,26 @@
+"""Domain errors raised by services; the HTTP and CLI layers translate them."""
+
+
+class DomainError(Exception):
+    """Base class for every error a service raises on purpose."""
+
+
+class InvalidInput(DomainError):
+    """A value a person typed is not acceptable; `field` names the form field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotFound(DomainError):
+    pass
+
+
+class InvalidToken(DomainError):
+    """A link's token was tampered with, is for another purpose, or is stale."""
+
+
+class ExpiredToken(InvalidToken):
+    pass

@@ -1,0 +1,135 @@
+"""Turn outbox rows into MIME messages and hand them to a delivery backend."""
+
+import base64
+import smtplib
+import sys
+import unicodedata
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate
+from pathlib import Path
+
+from models import OutboxMessage
+
+
+def _safe_display_name(name: str) -> str:
+    # Names are validated on the way in; this is the last line against header injection.
+    return "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+
+
+def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = Address(display_name=_safe_display_name(row.recipient_name),
+                            addr_spec=row.recipient)
+    message["Subject"] = row.subject
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = row.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in row.headers.items():
+        message[name] = value
+    message.set_content(row.text_body)
+    message.add_alternative(row.html_body, subtype="html")
+    for attachment in row.attachments:
+        maintype, subtype = attachment["content_type"].split("/", 1)
+        message.add_attachment(
+            base64.b64decode(attachment["content_base64"]),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+        )
+    return message
+
+
+class ConsoleBackend:
+    """Prints each whole mail: the development default."""
+
+    def __init__(self, config, stream=None):
+        self.stream = stream or sys.stdout
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send(self, message: EmailMessage) -> None:
+        text = message.as_string()
+        self.stream.write(f"{'=' * 72}\n{text}\n{'=' * 72}\n")
+        self.stream.flush()
+
+
+class FileBackend(ConsoleBackend):
+    """Writes each mail as an .eml file under MAIL_FILE_DIR."""
+
+    def __init__(self, config):
+        self.directory = Path(config["MAIL_FILE_DIR"])
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: EmailMessage) -> None:
+        name = message["Message-ID"].strip("<>").replace("/", "_")
+        (self.directory / f"{name}.eml").write_bytes(message.as_bytes())
+
+
+class SMTPBackend:
+    """One SMTP connection per batch; reopened if a send breaks it."""
+
+    def __init__(self, config):
+        self.config = config
+        self.connection: smtplib.SMTP | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
+                                  timeout=config["MAIL_TIMEOUT"])
+        if config["MAIL_USE_TLS"]:
+            connection.starttls()
+        if config["MAIL_USERNAME"]:
+            connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        return connection
+
+    def send(self, message: EmailMessage) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        try:
+            self.connection.send_message(message)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()
+            raise
+        except smtplib.SMTPException:
+            # The connection may be mid-transaction; start the next mail clean.
+            self._reset()
+            raise
+
+    def _reset(self) -> None:
+        try:
+            self.connection.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (smtplib.SMTPException, OSError):
+                self.connection.close()
+            self.connection = None
+
+
+BACKENDS = {"console": ConsoleBackend, "file": FileBackend, "smtp": SMTPBackend}
+
+
+def backend_for(config):
+    name = config["MAIL_BACKEND"]
+    try:
+        return BACKENDS[name](config)
+    except KeyError:
+        raise RuntimeError(f"MAIL_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}") from None

@@ -1,0 +1,79 @@
+"""The outbox: mail is rendered and queued inside the transaction that caused it."""
+
+import uuid
+from datetime import timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import OutboxMessage
+from models.base import utcnow
+from services.links import mail_domain
+
+# Mails anyone can cause by typing someone's address; throttled per recipient.
+OPT_IN = "opt_in"
+TRANSACTIONAL = "transactional"
+
+
+def new_message_id() -> str:
+    return f"<{uuid.uuid4().hex}@{mail_domain()}>"
+
+
+def enqueue(
+    session: Session,
+    *,
+    template: str,
+    recipient: str,
+    recipient_name: str = "",
+    subject: str,
+    category: str,
+    unsubscribe_url: str,
+    context: dict | None = None,
+    attachments: list[dict] | None = None,
+) -> OutboxMessage:
+    """Render `templates/email/<template>.txt|.html` and queue it.
+
+    Every mail carries RFC 8058 one-click unsubscribe headers.
+    """
+    context = {**(context or {}), "recipient_name": recipient_name,
+               "unsubscribe_url": unsubscribe_url,
+               "site_name": current_app.config["SITE_NAME"]}
+    message = OutboxMessage(
+        message_id=new_message_id(),
+        recipient=recipient,
+        recipient_name=recipient_name,
+        category=category,
+        subject=subject,
+        text_body=render_template(f"email/{template}.txt", **context),
+        html_body=render_template(f"email/{template}.html", **context),
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        attachments=attachments or [],
+    )
+    session.add(message)
+    return message
+
+
+def opt_in_mail_allowed(session: Session, recipient: str) -> bool:
+    """At most one opt-in mail per interval and a few per day to one address.
+
+    The caller holds a lock on the recipient's subscriber row (or SQLite's write
+    lock), so concurrent submissions see each other's queued mail.
+    """
+    config = current_app.config
+    now = utcnow()
+    day_ago = now - timedelta(days=1)
+    interval_start = now - timedelta(seconds=config["OPT_IN_MAIL_MIN_INTERVAL_SECONDS"])
+    sent_today, latest = session.execute(
+        select(func.count(), func.max(OutboxMessage.created_at)).where(
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.category == OPT_IN,
+            OutboxMessage.created_at > day_ago,
+        )
+    ).one()
+    if sent_today >= config["OPT_IN_MAIL_DAILY_LIMIT"]:
+        return False
+    return latest is None or latest <= interval_start

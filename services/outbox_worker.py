@@ -1,0 +1,129 @@
+"""Deliver queued mail: claim a batch, send it over one connection, record results.
+
+Workers claim rows with FOR UPDATE SKIP LOCKED (PostgreSQL) or under SQLite's
+write lock, and hold them for a lease; a worker that dies leaves its rows to be
+claimed again when the lease ends. A resend keeps the row's Message-ID.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from models import OutboxMessage, OutboxStatus
+from models.base import utcnow
+from services.mailer import backend_for, build_message
+from services.transactions import write_transaction
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+@dataclass
+class DrainResult:
+    sent: int = 0
+    failed_attempts: int = 0
+    gave_up: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim_batch(limit: int) -> list:
+    """Lease up to `limit` due messages to this worker; return (id, attempts, MIME message)."""
+    config = current_app.config
+    now = utcnow()
+    due = or_(
+        and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_until < now),
+    )
+    with write_transaction() as session:
+        rows = session.scalars(
+            select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        claimed = []
+        for row in rows:
+            row.status = OutboxStatus.SENDING
+            row.locked_until = now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
+            row.attempts += 1
+            claimed.append((row.id, row.attempts, build_message(row, config["MAIL_DEFAULT_SENDER"])))
+    return claimed
+
+
+def _record(sent_ids: list[int], failures: list[tuple[int, int, str]]) -> int:
+    """Store a batch's outcome; return how many messages were given up."""
+    config = current_app.config
+    now = utcnow()
+    gave_up = 0
+    with write_transaction() as session:
+        if sent_ids:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(sent_ids))
+                .values(status=OutboxStatus.SENT, sent_at=now, locked_until=None, last_error=None)
+            )
+        for message_id, attempts, error in failures:
+            final = attempts >= config["OUTBOX_MAX_ATTEMPTS"]
+            gave_up += final
+            delay = min(config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+                    status=OutboxStatus.FAILED if final else OutboxStatus.QUEUED,
+                    next_attempt_at=now + timedelta(seconds=delay),
+                    locked_until=None,
+                    last_error=error[:2000],
+                )
+            )
+    return gave_up
+
+
+def drain(max_batches: int | None = None) -> DrainResult:
+    """Send everything that is due, batch by batch, until nothing is left."""
+    config = current_app.config
+    result = DrainResult()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        claimed = claim_batch(config["OUTBOX_BATCH_SIZE"])
+        if not claimed:
+            break
+        batches += 1
+        sent_ids, failures = [], []
+        with backend_for(config) as backend:
+            for message_id, attempts, message in claimed:
+                try:
+                    backend.send(message)
+                except Exception as error:  # any failure is retried later
+                    log.warning("sending outbox message %s failed: %s", message_id, error)
+                    failures.append((message_id, attempts, f"{type(error).__name__}: {error}"))
+                    result.errors.append(str(error))
+                else:
+                    sent_ids.append(message_id)
+        result.gave_up += _record(sent_ids, failures)
+        result.sent += len(sent_ids)
+        result.failed_attempts += len(failures)
+    return result
+
+
+def run_forever(poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            drained = drain()
+        except Exception:  # keep the worker alive through a database outage
+            log.exception("outbox worker pass failed")
+            drained = DrainResult()
+        if drained.sent == 0 and drained.failed_attempts == 0:
+            stop.wait(poll_seconds)
+
+
+def start_background_thread(app, poll_seconds: float = 1.0) -> threading.Thread:
+    """Development only: drain the outbox from a daemon thread of the web process."""
+
+    def target():
+        with app.app_context():
+            run_forever(poll_seconds)
+
+    thread = threading.Thread(target=target, name="outbox-worker", daemon=True)
+    thread.start()
+    return thread

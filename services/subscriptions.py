@@ -1,0 +1,279 @@
+"""Subscribe, confirm, unsubscribe and preferences: the double opt-in flow.
+
+Every public answer is the same whatever the address's state; what differs is
+only the mail the address's owner receives (and at most one per window).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from extensions import db
+from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
+from models.base import utcnow
+from services import consent, outbox
+from services.consent import ConsentOrigin
+from services.errors import InvalidInput, InvalidToken, NotFound
+from services.links import external_url
+from services.tokens import Purpose, make_token, read_token
+from services.transactions import write_transaction
+from services.validation import clean_full_name, normalise_email
+
+
+@dataclass(frozen=True)
+class ConfirmOutcome:
+    list_name: str
+    already_confirmed: bool
+
+
+def default_list(session: Session) -> MailingList:
+    found = session.scalar(select(MailingList).where(MailingList.is_default))
+    if found is None:
+        found = session.scalar(select(MailingList).order_by(MailingList.id))
+    if found is None:
+        raise NotFound("No mailing list exists yet; run `flask demo seed` or create one.")
+    return found
+
+
+def public_list(session: Session, slug: str | None) -> MailingList:
+    """The list a public form names, or the default; private lists are never public."""
+    if not slug:
+        return default_list(session)
+    found = session.scalar(
+        select(MailingList).where(MailingList.slug == slug, MailingList.is_public)
+    )
+    if found is None:
+        raise InvalidInput("list", "That newsletter does not exist.")
+    return found
+
+
+def public_lists(session: Session) -> list[MailingList]:
+    return list(session.scalars(
+        select(MailingList).where(MailingList.is_public).order_by(MailingList.name)
+    ))
+
+
+def _lock_or_create_subscriber(session: Session, email: str, full_name: str) -> Subscriber:
+    """Insert the subscriber unless the unique index says it exists, then lock its row.
+
+    Concurrent identical sign-ups meet at the unique index: one inserts, the
+    others wait for it and then find its row.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Subscriber)
+        .values(email=email, full_name=full_name, created_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    subscriber = session.scalar(
+        select(Subscriber).where(func.lower(Subscriber.email) == email.lower()).with_for_update()
+    )
+    if not subscriber.full_name and full_name:
+        subscriber.full_name = full_name
+    return subscriber
+
+
+def confirm_url(subscription: Subscription) -> str:
+    token = make_token(Purpose.CONFIRM_SUBSCRIPTION, {"subscription": subscription.id})
+    return external_url("public.confirm", token=token)
+
+
+def unsubscribe_url(subscriber_id: int, list_id: int) -> str:
+    token = make_token(Purpose.UNSUBSCRIBE, {"subscriber": subscriber_id, "list": list_id})
+    return external_url("public.unsubscribe", token=token)
+
+
+def subscribe(
+    raw_email: str | None,
+    raw_full_name: str | None,
+    origin: ConsentOrigin,
+    *,
+    list_slug: str | None = None,
+) -> None:
+    """Request a subscription. Returns nothing: callers must answer alike for every address."""
+    email = normalise_email(
+        raw_email, check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"]
+    )
+    full_name = clean_full_name(raw_full_name)
+    with write_transaction() as session:
+        mailing_list = public_list(session, list_slug)
+        subscriber = _lock_or_create_subscriber(session, email, full_name)
+        subscription = session.scalar(
+            select(Subscription).where(
+                Subscription.subscriber_id == subscriber.id,
+                Subscription.list_id == mailing_list.id,
+            )
+        )
+        now = utcnow()
+        if subscription is None:
+            subscription = Subscription(
+                subscriber=subscriber, mailing_list=mailing_list,
+                status=SubscriptionStatus.PENDING, created_at=now, status_changed_at=now,
+                requested_at=now, source_url=origin.source_url, referrer=origin.referrer,
+            )
+            session.add(subscription)
+            session.flush()
+        if subscription.status != SubscriptionStatus.CONFIRMED:
+            subscription.requested_at = now
+            consent.record(session, ConsentAction.SUBSCRIBE_REQUESTED, origin,
+                           subscriber_id=subscriber.id, list_id=mailing_list.id)
+        if not outbox.opt_in_mail_allowed(session, subscriber.email):
+            return
+        if subscription.status == SubscriptionStatus.CONFIRMED:
+            template, subject = "already_subscribed", f"You're already subscribed to {mailing_list.name}"
+        else:
+            template, subject = "confirm_subscription", f"Please confirm your subscription to {mailing_list.name}"
+        outbox.enqueue(
+            session,
+            template=template,
+            subject=subject,
+            category=outbox.OPT_IN,
+            recipient=subscriber.email,
+            recipient_name=subscriber.full_name,
+            unsubscribe_url=unsubscribe_url(subscriber.id, mailing_list.id),
+            context={"list_name": mailing_list.name, "confirm_url": confirm_url(subscription),
+                     "preferences_url": unsubscribe_url(subscriber.id, mailing_list.id)},
+        )
+
+
+def check_confirm_token(token: str) -> tuple[int, datetime]:
+    """The subscription a confirm link names and when the link was issued."""
+    payload, issued_at = read_token(Purpose.CONFIRM_SUBSCRIPTION, token,
+                            max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    subscription_id = payload.get("subscription")
+    if not isinstance(subscription_id, int):
+        raise InvalidToken("This link is not valid.")
+    return subscription_id, issued_at
+
+
+def _issued_before(issued_at: datetime, moment: datetime | None) -> bool:
+    # Token timestamps have one-second resolution.
+    return moment is not None and issued_at.timestamp() < int(moment.timestamp())
+
+
+def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
+    subscription_id, issued_at = check_confirm_token(token)
+    with write_transaction() as session:
+        subscription = session.get(Subscription, subscription_id, with_for_update=True)
+        if subscription is None:
+            raise InvalidToken("This link is no longer valid.")
+        list_name = subscription.mailing_list.name
+        if subscription.status == SubscriptionStatus.CONFIRMED:
+            return ConfirmOutcome(list_name, already_confirmed=True)
+        if subscription.status == SubscriptionStatus.UNSUBSCRIBED and _issued_before(
+            issued_at, subscription.unsubscribed_at
+        ):
+            # Coming back after leaving needs a fresh request, not an old link.
+            raise InvalidToken("This link is from before you unsubscribed.")
+        now = utcnow()
+        subscription.status = SubscriptionStatus.CONFIRMED
+        subscription.confirmed_at = subscription.status_changed_at = now
+        consent.record(session, ConsentAction.CONFIRMED, origin,
+                       subscriber_id=subscription.subscriber_id, list_id=subscription.list_id)
+        return ConfirmOutcome(list_name, already_confirmed=False)
+
+
+@dataclass(frozen=True)
+class UnsubscribeTarget:
+    subscriber_id: int
+    list_id: int
+
+
+def check_unsubscribe_token(token: str) -> UnsubscribeTarget:
+    payload, _ = read_token(Purpose.UNSUBSCRIBE, token)
+    subscriber_id, list_id = payload.get("subscriber"), payload.get("list")
+    if not isinstance(subscriber_id, int) or not isinstance(list_id, int):
+        raise InvalidToken("This link is not valid.")
+    return UnsubscribeTarget(subscriber_id, list_id)
+
+
+def _set_status(session: Session, subscription: Subscription, status: SubscriptionStatus,
+                action: ConsentAction, origin: ConsentOrigin) -> None:
+    now = utcnow()
+    subscription.status = status
+    subscription.status_changed_at = now
+    if status == SubscriptionStatus.UNSUBSCRIBED:
+        subscription.unsubscribed_at = now
+    else:
+        subscription.confirmed_at = now
+    consent.record(session, action, origin,
+                   subscriber_id=subscription.subscriber_id, list_id=subscription.list_id)
+
+
+def unsubscribe(token: str, origin: ConsentOrigin) -> str:
+    """Leave the list the token names (idempotent); return the list's name."""
+    target = check_unsubscribe_token(token)
+    with write_transaction() as session:
+        subscription = session.scalar(
+            select(Subscription).where(
+                Subscription.subscriber_id == target.subscriber_id,
+                Subscription.list_id == target.list_id,
+            ).with_for_update()
+        )
+        if subscription is None:
+            raise InvalidToken("This link is no longer valid.")
+        if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
+            _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
+                        ConsentAction.UNSUBSCRIBED, origin)
+        return subscription.mailing_list.name
+
+
+@dataclass(frozen=True)
+class ListPreference:
+    list_id: int
+    name: str
+    description: str
+    status: SubscriptionStatus | None
+
+    @property
+    def receiving(self) -> bool:
+        return self.status == SubscriptionStatus.CONFIRMED
+
+
+def preferences(token: str) -> tuple[UnsubscribeTarget, list[ListPreference]]:
+    """Every public list with this reader's state; the token proves the address."""
+    target = check_unsubscribe_token(token)
+    session = db.session
+    if session.get(Subscriber, target.subscriber_id) is None:
+        raise InvalidToken("This link is no longer valid.")
+    statuses = dict(session.execute(
+        select(Subscription.list_id, Subscription.status)
+        .where(Subscription.subscriber_id == target.subscriber_id)
+    ).all())
+    return target, [
+        ListPreference(lst.id, lst.name, lst.description, statuses.get(lst.id))
+        for lst in public_lists(session)
+    ]
+
+
+def update_preferences(token: str, wanted_list_ids: set[int], origin: ConsentOrigin) -> None:
+    """Join or leave public lists. Joining needs no second opt-in: the signed
+    token shows that this person reads mail at the address."""
+    target = check_unsubscribe_token(token)
+    with write_transaction() as session:
+        subscriber = session.get(Subscriber, target.subscriber_id, with_for_update=True)
+        if subscriber is None:
+            raise InvalidToken("This link is no longer valid.")
+        existing = {s.list_id: s for s in session.scalars(
+            select(Subscription).where(Subscription.subscriber_id == subscriber.id)
+        )}
+        for mailing_list in public_lists(session):
+            subscription = existing.get(mailing_list.id)
+            wanted = mailing_list.id in wanted_list_ids
+            receiving = subscription is not None and subscription.status == SubscriptionStatus.CONFIRMED
+            if wanted and not receiving:
+                if subscription is None:
+                    subscription = Subscription(subscriber=subscriber, mailing_list=mailing_list,
+                                                source_url=origin.source_url)
+                    session.add(subscription)
+                    session.flush()
+                _set_status(session, subscription, SubscriptionStatus.CONFIRMED,
+                            ConsentAction.JOINED_FROM_PREFERENCES, origin)
+            elif not wanted and subscription is not None and \
+                    subscription.status != SubscriptionStatus.UNSUBSCRIBED:
+                _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
+                            ConsentAction.UNSUBSCRIBED, origin)

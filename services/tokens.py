@@ -1,0 +1,41 @@
+"""Signed, purpose-bound, expiring tokens for the links we mail."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from services.errors import ExpiredToken, InvalidToken
+
+
+class Purpose(StrEnum):
+    CONFIRM_SUBSCRIPTION = "confirm-subscription"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
+    config = current_app.config
+    # itsdangerous signs with the last key and accepts every key in the list.
+    keys = [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
+    return URLSafeTimedSerializer(keys, salt=f"roster.{purpose}")
+
+
+def make_token(purpose: Purpose, payload: dict[str, Any]) -> str:
+    return _serializer(purpose).dumps(payload)
+
+
+def read_token(purpose: Purpose, token: str, max_age: int | None = None) -> tuple[dict, datetime]:
+    """Return the payload and the time the token was issued, or raise InvalidToken."""
+    try:
+        payload, issued_at = _serializer(purpose).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
+    except SignatureExpired:
+        raise ExpiredToken("This link has expired.") from None
+    except BadSignature:
+        raise InvalidToken("This link is not valid.") from None
+    if not isinstance(payload, dict):
+        raise InvalidToken("This link is not valid.")
+    return payload, issued_at

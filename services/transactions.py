@@ -1,0 +1,53 @@
+"""Database engine tuning and the write transaction every service uses."""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def configure_engine(engine: Engine) -> None:
+    """SQLite: WAL, foreign keys, and BEGIN IMMEDIATE for writes so that a
+    read-then-write use case holds the write lock from its first statement
+    (otherwise two writers deadlock on the lock upgrade)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """One transaction for one use case: commit on success, roll back on error."""
+    session = db.session()
+    if session.in_transaction():
+        # A view may have read before calling us; end that read-only transaction.
+        session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

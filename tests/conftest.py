@@ -1,0 +1,121 @@
+"""Fixtures: the app on a real database (SQLite, or TEST_DATABASE_URL for
+PostgreSQL), a real SMTP sink, clients and factories."""
+
+import os
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from extensions import db
+from models import Base, MailingList, OutboxMessage
+from services.consent import ConsentOrigin
+from services.outbox_worker import drain
+from tests.smtp_sink import SMTPSink
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    # A file, not :memory:, so that threads share one database.
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'roster-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SMTPSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def app(database_url, _schema, smtp_sink):
+    app = create_app({
+        "APP_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_sink.port,
+        "MAIL_TIMEOUT": 5,
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def newsletter(app):
+    """The default public list."""
+    mailing_list = MailingList(slug="updates", name="International Relations Updates",
+                               description="Weekly analysis.", is_public=True, is_default=True)
+    db.session.add(mailing_list)
+    db.session.commit()
+    return mailing_list
+
+
+@pytest.fixture
+def make_list(app):
+    def make(slug: str, *, public: bool = True, name: str | None = None) -> MailingList:
+        mailing_list = MailingList(slug=slug, name=name or slug.title(), is_public=public)
+        db.session.add(mailing_list)
+        db.session.commit()
+        return mailing_list
+
+    return make
+
+
+@pytest.fixture
+def origin() -> ConsentOrigin:
+    return ConsentOrigin(form="test", ip="192.0.2.1", user_agent="pytest",
+                         source_url="https://news.example/article", wording_version="subscribe-v1")
+
+
+@pytest.fixture
+def deliver(smtp_sink):
+    """Drain the outbox into the SMTP sink and return every mail it holds."""
+
+    def run(expected: int | None = None):
+        drain()
+        if expected is not None:
+            return smtp_sink.wait_for(expected)
+        return list(smtp_sink.messages)
+
+    return run
+
+
+def outbox_rows() -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def link_path(mail, kind: str) -> str:
+    """The path of the first /<kind>/<token> link in a mail's text part."""
+    text = mail.get_body(("plain",)).get_content()
+    match = re.search(rf"https?://[^/\s]+(/{kind}/[A-Za-z0-9_.\-]+)", text)
+    assert match, f"no /{kind}/ link in:\n{text}"
+    return match.group(1)
+
+
+def csrf_token(client, path: str = "/subscribe") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

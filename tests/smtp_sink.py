@@ -1,0 +1,55 @@
+"""A real SMTP server on loopback that keeps what it receives, for tests."""
+
+import socket
+import threading
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SMTPSink:
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self._arrived = threading.Condition()
+        self._controller: Controller | None = None
+        # Set to an SMTP status line ("451 ...") to make the server refuse mail.
+        self.reply_with: str | None = None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.reply_with:
+            return self.reply_with
+        with self._arrived:
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self._arrived.notify_all()
+        return "250 OK"
+
+    def start(self) -> "SMTPSink":
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.messages) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"expected {count} mails, got {len(self.messages)}")
+                self._arrived.wait(remaining)
+        return list(self.messages)

@@ -1,0 +1,186 @@
+"""The subscription service: double opt-in, throttling, concurrency, tokens."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models import ConsentAction, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
+from services import subscriptions
+from services.errors import InvalidInput, InvalidToken
+from tests.conftest import link_path, outbox_rows
+
+
+def only_subscription() -> Subscription:
+    return db.session.scalars(select(Subscription)).one()
+
+
+def token_of(mail, kind: str) -> str:
+    return link_path(mail, kind).rsplit("/", 1)[1]
+
+
+def test_subscribe_writes_subscriber_pending_subscription_consent_and_mail(newsletter, origin):
+    subscriptions.subscribe("Reader@Example.COM", "  Ada Reader ", origin)
+
+    subscriber = db.session.scalars(select(Subscriber)).one()
+    assert subscriber.email == "Reader@example.com"  # domain normalised, local part kept
+    assert subscriber.full_name == "Ada Reader"
+    subscription = only_subscription()
+    assert subscription.status == SubscriptionStatus.PENDING
+    assert subscription.source_url == "https://news.example/article"
+    event = db.session.scalars(select(ConsentEvent)).one()
+    assert (event.action, event.ip, event.wording_version, event.form) == (
+        ConsentAction.SUBSCRIBE_REQUESTED, "192.0.2.1", "subscribe-v1", "test")
+    [mail] = outbox_rows()
+    assert mail.recipient == "Reader@example.com"
+    assert "confirm" in mail.subject.lower()
+
+
+def test_addresses_differing_in_case_are_one_subscriber(newsletter, origin):
+    subscriptions.subscribe("reader@example.com", "", origin)
+    subscriptions.subscribe("READER@EXAMPLE.COM", "", origin)
+    assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
+
+
+def test_fifty_submissions_of_one_address_send_one_mail(newsletter, origin):
+    for _ in range(50):
+        subscriptions.subscribe("bombed@example.com", "Target", origin)
+    assert len(outbox_rows()) == 1
+
+
+def test_at_most_five_opt_in_mails_a_day(app, newsletter, origin):
+    app.config["OPT_IN_MAIL_MIN_INTERVAL_SECONDS"] = 0
+    for _ in range(8):
+        subscriptions.subscribe("daily@example.com", "", origin)
+    assert len(outbox_rows()) == 5
+
+
+@pytest.mark.parametrize("known_address", [False, True], ids=["new", "existing"])
+def test_concurrent_identical_submissions_make_one_subscriber_and_one_mail(
+    app, newsletter, origin, known_address
+):
+    if known_address:
+        # A confirmed subscriber whose last mail is outside the window: nothing is
+        # written before the throttle check, so only the row lock keeps them apart.
+        subscriptions.subscribe("race@example.com", "Racer", origin)
+        only_subscription().status = SubscriptionStatus.CONFIRMED
+        db.session.query(OutboxMessage).delete()
+        db.session.commit()
+    errors = []
+    start = threading.Barrier(20)
+
+    def submit():
+        with app.app_context():
+            try:
+                start.wait()
+                subscriptions.subscribe("race@example.com", "Racer", origin)
+            except Exception as error:  # collected and asserted below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Subscription)) == 1
+    assert len(outbox_rows()) == 1
+
+
+def test_confirm_then_already_subscribed_mail(app, newsletter, origin, deliver):
+    subscriptions.subscribe("ok@example.com", "", origin)
+    [mail] = deliver(1)
+    outcome = subscriptions.confirm(token_of(mail, "confirm"), origin)
+    assert outcome.already_confirmed is False
+    assert only_subscription().status == SubscriptionStatus.CONFIRMED
+    assert only_subscription().confirmed_at is not None
+
+    app.config["OPT_IN_MAIL_MIN_INTERVAL_SECONDS"] = 0
+    subscriptions.subscribe("ok@example.com", "", origin)
+    mails = deliver(2)
+    assert "already subscribed" in mails[1]["Subject"]
+    assert subscriptions.confirm(token_of(mail, "confirm"), origin).already_confirmed is True
+
+
+def test_unsubscribe_then_resubscribe_needs_a_fresh_confirmation(app, newsletter, origin, deliver):
+    app.config["OPT_IN_MAIL_MIN_INTERVAL_SECONDS"] = 0
+    subscriptions.subscribe("back@example.com", "", origin)
+    [first] = deliver(1)
+    subscriptions.confirm(token_of(first, "confirm"), origin)
+    subscriptions.unsubscribe(token_of(first, "unsubscribe"), origin)
+    assert only_subscription().status == SubscriptionStatus.UNSUBSCRIBED
+
+    # Backdate the unsubscription so the old link is clearly older than it.
+    subscription = only_subscription()
+    old_link_time = subscription.unsubscribed_at
+    subscription.unsubscribed_at = old_link_time.replace(year=old_link_time.year + 1)
+    db.session.commit()
+    with pytest.raises(InvalidToken):
+        subscriptions.confirm(token_of(first, "confirm"), origin)
+
+    subscription = only_subscription()
+    subscription.unsubscribed_at = old_link_time
+    db.session.commit()
+    subscriptions.subscribe("back@example.com", "", origin)
+    assert only_subscription().status == SubscriptionStatus.UNSUBSCRIBED  # not until confirmed
+    second = deliver(2)[1]
+    subscriptions.confirm(token_of(second, "confirm"), origin)
+    assert only_subscription().status == SubscriptionStatus.CONFIRMED
+    actions = db.session.scalars(select(ConsentEvent.action).order_by(ConsentEvent.id)).all()
+    assert actions == ["subscribe_requested", "confirmed", "unsubscribed",
+                       "subscribe_requested", "confirmed"]
+
+
+def test_confirm_token_cannot_unsubscribe_and_vice_versa(newsletter, origin, deliver):
+    subscriptions.subscribe("purpose@example.com", "", origin)
+    [mail] = deliver(1)
+    with pytest.raises(InvalidToken):
+        subscriptions.unsubscribe(token_of(mail, "confirm"), origin)
+    with pytest.raises(InvalidToken):
+        subscriptions.confirm(token_of(mail, "unsubscribe"), origin)
+    assert only_subscription().status == SubscriptionStatus.PENDING
+
+
+def test_private_lists_cannot_be_joined_from_public_forms(newsletter, make_list, origin):
+    make_list("staff-only", public=False)
+    with pytest.raises(InvalidInput):
+        subscriptions.subscribe("x@example.com", "", origin, list_slug="staff-only")
+    assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
+
+
+def test_preferences_join_and_leave_public_lists(newsletter, make_list, origin, deliver):
+    weekly = make_list("weekly")
+    make_list("hidden", public=False)
+    subscriptions.subscribe("prefs@example.com", "", origin)
+    [mail] = deliver(1)
+    token = token_of(mail, "unsubscribe")
+    subscriptions.confirm(token_of(mail, "confirm"), origin)
+
+    _, lists = subscriptions.preferences(token)
+    assert {p.name for p in lists} == {newsletter.name, weekly.name}
+
+    subscriptions.update_preferences(token, {weekly.id}, origin)
+    _, lists = subscriptions.preferences(token)
+    assert {p.name: p.receiving for p in lists} == {newsletter.name: False, weekly.name: True}
+
+
+@pytest.mark.parametrize("email", ["", "   ", "not-an-address", "a@b", "x" * 390 + "@example.com"])
+def test_invalid_addresses_are_refused_and_nothing_is_stored(newsletter, origin, email):
+    with pytest.raises(InvalidInput) as raised:
+        subscriptions.subscribe(email, "Name", origin)
+    assert raised.value.field == "email"
+    assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
+    assert outbox_rows() == []
+
+
+@pytest.mark.parametrize("name", ["x" * 201, "Eve\r\nBcc: x@y.test", "tab\there", "nul\x00", "bad \ufffd utf8"])
+def test_invalid_names_are_refused(newsletter, origin, name):
+    with pytest.raises(InvalidInput) as raised:
+        subscriptions.subscribe("name@example.com", name, origin)
+    assert raised.value.field == "full_name"
+    assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
