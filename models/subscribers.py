@@ -17,7 +17,6 @@ class SubscriptionStatus(enum.StrEnum):
 
 class Subscriber(Base):
     __tablename__ = "subscribers"
-    __table_args__ = (Index("uq_subscribers_email_lower", func.lower("email"), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # email-validator's normalised form; unique case-insensitively (index above).
@@ -26,6 +25,9 @@ class Subscriber(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     subscriptions: Mapped[list["Subscription"]] = relationship(back_populates="subscriber")
+
+
+Index("uq_subscribers_email_lower", func.lower(Subscriber.email), unique=True)
 
 
 class MailingList(Base):

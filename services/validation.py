@@ -18,6 +18,8 @@ def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> s
         raise InvalidInput("email", "Enter your email address.")
     if len(value) > 254:
         raise InvalidInput("email", "That email address is too long.")
+    if "\ufffd" in value:  # bytes that were not valid UTF-8
+        raise InvalidInput("email", "That email address contains characters that could not be read.")
     try:
         result = validate_email(value, check_deliverability=check_deliverability)
     except EmailNotValidError as error:

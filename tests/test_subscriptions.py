@@ -169,7 +169,8 @@ def test_preferences_join_and_leave_public_lists(newsletter, make_list, origin, 
     assert {p.name: p.receiving for p in lists} == {newsletter.name: False, weekly.name: True}
 
 
-@pytest.mark.parametrize("email", ["", "   ", "not-an-address", "a@b", "x" * 390 + "@example.com"])
+@pytest.mark.parametrize("email", ["", "   ", "not-an-address", "a@b", "x" * 390 + "@example.com",
+                                   "bad\ufffd@example.com"])
 def test_invalid_addresses_are_refused_and_nothing_is_stored(newsletter, origin, email):
     with pytest.raises(InvalidInput) as raised:
         subscriptions.subscribe(email, "Name", origin)

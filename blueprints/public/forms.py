@@ -6,7 +6,9 @@ from services.validation import FULL_NAME_MAX_LENGTH
 
 
 class SubscribeForm(FlaskForm):
-    full_name = StringField("Full Name", validators=[Length(max=FULL_NAME_MAX_LENGTH)])
+    full_name = StringField("Full Name", validators=[
+        Length(max=FULL_NAME_MAX_LENGTH, message=f"Full name can be at most {FULL_NAME_MAX_LENGTH} characters."),
+    ])
     email = StringField("Email Address", validators=[
         InputRequired("Enter your email address."), Length(max=254, message="That email address is too long."),
     ])
