@@ -8,7 +8,7 @@ claimed again when the lease ends. A resend keeps the row's Message-ID.
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -30,12 +30,13 @@ class DrainResult:
     errors: list[str] = field(default_factory=list)
 
 
-def claim_batch(limit: int) -> list:
-    """Lease up to `limit` due messages to this worker; return (id, attempts, MIME message)."""
+def claim_batch(limit: int, due_by: datetime | None = None) -> list:
+    """Lease up to `limit` messages due by `due_by` (default now) to this worker;
+    return (id, attempts, MIME message) for each."""
     config = current_app.config
     now = utcnow()
     due = or_(
-        and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= (due_by or now)),
         and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_until < now),
     )
     with write_transaction() as session:
@@ -79,12 +80,14 @@ def _record(sent_ids: list[int], failures: list[tuple[int, int, str]]) -> int:
 
 
 def drain(max_batches: int | None = None) -> DrainResult:
-    """Send everything that is due, batch by batch, until nothing is left."""
+    """Send everything that was due when the pass began, batch by batch. A message
+    that fails now waits for its next attempt time, even with zero backoff."""
     config = current_app.config
     result = DrainResult()
+    started = utcnow()
     batches = 0
     while max_batches is None or batches < max_batches:
-        claimed = claim_batch(config["OUTBOX_BATCH_SIZE"])
+        claimed = claim_batch(config["OUTBOX_BATCH_SIZE"], due_by=started)
         if not claimed:
             break
         batches += 1

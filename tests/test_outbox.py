@@ -1,0 +1,128 @@
+"""Delivery through a real SMTP server on loopback: content, retries, leases, workers."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from extensions import db
+from models import OutboxMessage, OutboxStatus, SubscriptionStatus
+from models.base import utcnow
+from services import subscriptions
+from services.outbox_worker import claim_batch, drain
+from tests.conftest import TEST_DATABASE_URL, link_path, outbox_rows
+
+
+def test_mail_arrives_with_text_html_unsubscribe_headers_and_a_working_link(
+    app, client, newsletter, origin, smtp_sink
+):
+    subscriptions.subscribe("reader@example.com", "Ada Reader", origin)
+    assert drain().sent == 1
+    [mail] = smtp_sink.wait_for(1)
+
+    assert mail["To"] == "Ada Reader <reader@example.com>"
+    assert mail["Message-ID"] == outbox_rows()[0].message_id
+    assert mail["List-Unsubscribe"].startswith(f"<{app.config['BASE_URL']}/unsubscribe/")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail.get_content_type() == "multipart/alternative"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "Ada Reader" in text and "International Relations Updates" in html
+    assert link_path(mail, "confirm") in html
+
+    assert client.post(link_path(mail, "confirm")).status_code == 200
+    assert db.session.scalars(select(OutboxMessage.status)).one() == OutboxStatus.SENT
+    from models import Subscription
+    assert db.session.scalars(select(Subscription.status)).one() == SubscriptionStatus.CONFIRMED
+
+
+def test_smtp_down_keeps_the_subscription_and_sends_once_it_is_back(app, newsletter, origin, smtp_sink):
+    smtp_sink.stop()
+    subscriptions.subscribe("patient@example.com", "", origin)
+    result = drain()
+    assert result.sent == 0 and result.failed_attempts == 1
+    [row] = outbox_rows()
+    assert row.status == OutboxStatus.QUEUED and row.attempts == 1 and row.last_error
+
+    smtp_sink.start()
+    assert drain().sent == 1
+    assert len(smtp_sink.wait_for(1)) == 1
+    db.session.refresh(row)
+    assert row.status == OutboxStatus.SENT and row.last_error is None
+
+
+def test_server_refusals_retry_with_backoff_then_give_up_with_the_error_kept(app, newsletter, origin,
+                                                                            smtp_sink):
+    app.config.update(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_SECONDS=60)
+    smtp_sink.reply_with = "451 4.3.0 try later"
+    subscriptions.subscribe("refused@example.com", "", origin)
+    assert drain().failed_attempts == 1
+    [row] = outbox_rows()
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=50)
+    assert drain().failed_attempts == 0  # not due yet
+
+    for _ in range(2):
+        db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+        db.session.commit()
+        drain()
+    db.session.refresh(row)
+    assert row.status == OutboxStatus.FAILED and row.attempts == 3
+    assert "451" in row.last_error
+    assert smtp_sink.messages == []
+
+
+def test_a_worker_that_dies_mid_send_leaves_its_rows_for_another(app, newsletter, origin, smtp_sink):
+    subscriptions.subscribe("orphan@example.com", "", origin)
+    [(message_id, _, _)] = claim_batch(10)  # claimed, then the worker "dies"
+    assert drain().sent == 0  # leased: nobody else may send it yet
+
+    db.session.execute(update(OutboxMessage).values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert drain().sent == 1
+    [mail] = smtp_sink.wait_for(1)
+    assert mail["Message-ID"] == outbox_rows()[0].message_id
+
+
+def test_one_connection_serves_a_batch(app, newsletter, make_list, origin, smtp_sink, monkeypatch):
+    import smtplib
+
+    connections = []
+    original = smtplib.SMTP.connect
+
+    def counting_connect(self, *args, **kwargs):
+        connections.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", counting_connect)
+    for n in range(5):
+        subscriptions.subscribe(f"batch{n}@example.com", "", origin)
+    assert drain().sent == 5
+    assert len(connections) == 1
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="SKIP LOCKED concurrency needs PostgreSQL")
+def test_two_workers_on_postgresql_send_every_message_exactly_once(app, newsletter, origin, smtp_sink):
+    app.config.update(OPT_IN_MAIL_MIN_INTERVAL_SECONDS=0, OUTBOX_BATCH_SIZE=1)
+    for n in range(60):
+        subscriptions.subscribe(f"worker{n}@example.com", "", origin)
+
+    results = []
+
+    def worker():
+        with app.app_context():
+            results.append(drain())
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    mails = smtp_sink.wait_for(60)
+    assert sum(r.sent for r in results) == 60
+    assert all(r.sent > 0 for r in results), "both workers should have claimed batches"
+    assert Counter(m["Message-ID"] for m in mails).most_common(1)[0][1] == 1
+    assert {row.status for row in outbox_rows()} == {OutboxStatus.SENT}
