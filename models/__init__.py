@@ -3,15 +3,19 @@
 from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
 from models.outbox import OutboxMessage, OutboxStatus
+from models.staff import AuditEvent, StaffRole, StaffUser
 from models.subscribers import MailingList, Subscriber, Subscription, SubscriptionStatus
 
 __all__ = [
+    "AuditEvent",
     "Base",
     "ConsentAction",
     "ConsentEvent",
     "MailingList",
     "OutboxMessage",
     "OutboxStatus",
+    "StaffRole",
+    "StaffUser",
     "Subscriber",
     "Subscription",
     "SubscriptionStatus",
