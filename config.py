@@ -25,6 +25,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
     # Older keys still accepted for signatures and sessions, so a key can be rotated.
     SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+    # Keys the hashes of erased addresses; must stay the same for the life of the data.
+    TOMBSTONE_KEY = os.environ.get("TOMBSTONE_KEY") or SECRET_KEY
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'roster.sqlite3'}"
     )

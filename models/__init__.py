@@ -3,6 +3,7 @@
 from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
 from models.outbox import OutboxMessage, OutboxStatus
+from models.privacy import ErasureTombstone
 from models.staff import AuditEvent, StaffRole, StaffUser
 from models.subscribers import MailingList, Subscriber, Subscription, SubscriptionStatus
 
@@ -11,6 +12,7 @@ __all__ = [
     "Base",
     "ConsentAction",
     "ConsentEvent",
+    "ErasureTombstone",
     "MailingList",
     "OutboxMessage",
     "OutboxStatus",

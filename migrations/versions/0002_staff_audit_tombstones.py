@@ -1,4 +1,4 @@
-"""staff accounts and audit log
+"""staff accounts, audit log, erasure tombstones
 
 Revision ID: 0002
 Revises: 0001
@@ -45,9 +45,18 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events')),
     )
     op.create_index(op.f('ix_audit_events_created_at'), 'audit_events', ['created_at'], unique=False)
+    op.create_table(
+        'erasure_tombstones',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('address_hash', sa.String(length=64), nullable=False),
+        sa.Column('erased_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_erasure_tombstones')),
+        sa.UniqueConstraint('address_hash', name=op.f('uq_erasure_tombstones_address_hash')),
+    )
 
 
 def downgrade():
+    op.drop_table('erasure_tombstones')
     op.drop_index(op.f('ix_audit_events_created_at'), table_name='audit_events')
     op.drop_table('audit_events')
     op.drop_index('uq_staff_users_email_lower', table_name='staff_users')
