@@ -27,10 +27,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     from blueprints import register_blueprints
     from blueprints.errors import register_error_handlers
+    from blueprints.security_headers import register_security_headers
     from commands import register_commands
 
     register_blueprints(app)
     register_error_handlers(app)
+    register_security_headers(app)
     register_commands(app)
 
     if app.config["OUTBOX_IN_PROCESS"]:
@@ -43,10 +45,12 @@ def _check_production_settings(app: Flask) -> None:
         return
     from config import KNOWN_DEFAULT_SECRETS
 
-    if app.config["SECRET_KEY"] in KNOWN_DEFAULT_SECRETS:
-        raise RuntimeError("SECRET_KEY must be set to a long random value in production.")
+    secret = app.config["SECRET_KEY"] or ""
+    if secret in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
+        raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production "
+                           "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))').")
     if app.debug:
-        raise RuntimeError("Debug mode must be off in production (unset FLASK_DEBUG).")
+        raise RuntimeError("DEBUG must be off in production: unset FLASK_DEBUG.")
 
 
 def _start_outbox_thread_on_first_request(app: Flask) -> None:

@@ -1,0 +1,81 @@
+"""Headers, production start-up checks, body size cap and friendly limits."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from tests.conftest import csrf_token
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "x" * 48
+
+
+def test_pages_carry_security_headers(client, newsletter):
+    headers = client.get("/subscribe").headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in headers  # only in production
+
+
+def test_each_response_gets_a_fresh_nonce(client, newsletter):
+    first = client.get("/subscribe").headers["Content-Security-Policy"]
+    second = client.get("/subscribe").headers["Content-Security-Policy"]
+    assert first != second
+
+
+@pytest.mark.parametrize(("overrides", "names"), [
+    ({"SECRET_KEY": ""}, "SECRET_KEY"),
+    ({"SECRET_KEY": "dev"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "development-only-secret"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "short-but-not-default"}, "SECRET_KEY"),
+    ({"SECRET_KEY": GOOD_SECRET, "DEBUG": True}, "DEBUG"),
+])
+def test_production_refuses_to_start_with_unsafe_settings(overrides, names):
+    with pytest.raises(RuntimeError, match=names):
+        create_app({"APP_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://", **overrides})
+
+
+def test_production_settings(tmp_path):
+    app = create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_SECRET,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3"})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    response = app.test_client().get("/healthz")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_production_process_without_secret_key_exits_naming_the_setting(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update(APP_ENV="production", DATABASE_URL=f"sqlite:///{tmp_path}/p.sqlite3")
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "routes"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_oversized_body_is_refused_with_413(client, newsletter):
+    response = client.post("/subscribe", data={"email": "x@example.com", "full_name": "n" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "larger than this site accepts" in response.get_data(as_text=True)
+
+
+def test_rate_limit_answers_a_friendly_429(app, client, newsletter):
+    app.config.update(RATELIMIT_ENABLED=True, PUBLIC_POST_RATE_LIMIT="2 per minute")
+    limited = create_app({**app.config, "APP_ENV": "testing"})
+    test_client = limited.test_client()
+    token = csrf_token(test_client)
+    statuses = [test_client.post("/subscribe", data={"csrf_token": token, "email": "bad"}).status_code
+                for _ in range(3)]
+    assert statuses == [400, 400, 429]  # invalid input still counts against the limit
+    refused = test_client.post("/subscribe", data={"csrf_token": token, "email": "ok@example.com"})
+    assert refused.status_code == 429
+    assert "Please wait a minute" in refused.get_data(as_text=True)
