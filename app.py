@@ -23,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         from services.transactions import configure_engine
 
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     from blueprints import register_blueprints
     from blueprints.errors import register_error_handlers

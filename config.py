@@ -30,6 +30,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'roster.sqlite3'}"
     )
+    # How long a SQLite writer waits for another's lock before the request fails with 503.
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     SITE_NAME = os.environ.get("SITE_NAME", "Roster")
 
@@ -49,6 +51,10 @@ class Config:
     OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "50"))
     # Development only: drain the outbox from a thread of the web process.
     OUTBOX_IN_PROCESS = False
+
+    # `flask maintenance purge`: never-confirmed requests and delivered mail are not kept forever.
+    RETENTION_PENDING_DAYS = int(os.environ.get("RETENTION_PENDING_DAYS", "30"))
+    RETENTION_SENT_MAIL_DAYS = max(2, int(os.environ.get("RETENTION_SENT_MAIL_DAYS", "30")))
 
     CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
     EMAIL_CHECK_DELIVERABILITY = env_bool("EMAIL_CHECK_DELIVERABILITY", False)

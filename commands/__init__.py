@@ -5,7 +5,9 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     from commands.demo import demo_cli
+    from commands.maintenance import maintenance_cli
     from commands.outbox import outbox_cli
 
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(maintenance_cli)

@@ -10,10 +10,8 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 
-
-def configure_engine(engine: Engine) -> None:
+def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     """SQLite: WAL, foreign keys, and BEGIN IMMEDIATE for writes so that a
     read-then-write use case holds the write lock from its first statement
     (otherwise two writers deadlock on the lock upgrade)."""
@@ -24,7 +22,7 @@ def configure_engine(engine: Engine) -> None:
     def _on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")

@@ -1,5 +1,6 @@
 """A real SMTP server on loopback that keeps what it receives, for tests."""
 
+import asyncio
 import socket
 import threading
 import time
@@ -24,8 +25,11 @@ class SMTPSink:
         self._controller: Controller | None = None
         # Set to an SMTP status line ("451 ...") to make the server refuse mail.
         self.reply_with: str | None = None
+        self.delay_seconds = 0.0  # a slow server, for drills that interrupt a batch
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         if self.reply_with:
             return self.reply_with
         with self._arrived:

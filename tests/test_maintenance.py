@@ -1,0 +1,60 @@
+"""Retention purge: long-pending requests and old delivered mail go; the rest stays."""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from extensions import db
+from models import AuditEvent, ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription
+from models.base import utcnow
+from services import subscriptions
+from services.outbox_worker import drain
+from tests.conftest import outbox_rows
+from tests.test_subscriptions import token_of
+
+
+def age_requests(email: str, days: int) -> None:
+    subscriber_id = db.session.scalar(select(Subscriber.id).where(Subscriber.email == email))
+    db.session.execute(update(Subscription).where(Subscription.subscriber_id == subscriber_id)
+                       .values(requested_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+
+
+def emails() -> set[str]:
+    return set(db.session.scalars(select(Subscriber.email)))
+
+
+def test_purge_forgets_stale_pending_requests_and_keeps_the_rest(app, newsletter, origin, deliver):
+    for email in ("stale@example.com", "fresh@example.com", "kept@example.com"):
+        subscriptions.subscribe(email, "Name", origin)
+    mails = deliver(3)
+    subscriptions.confirm(token_of(mails[2], "confirm"), origin)
+    age_requests("stale@example.com", 31)
+    age_requests("kept@example.com", 400)  # confirmed long ago: not pending, so kept
+
+    result = app.test_cli_runner().invoke(args=["maintenance", "purge"])
+    assert result.exit_code == 0 and "removed 1 pending subscriptions, 1 subscribers" in result.output
+
+    assert emails() == {"fresh@example.com", "kept@example.com"}
+    orphaned = db.session.scalars(select(ConsentEvent).where(ConsentEvent.subscriber_id.is_(None))).all()
+    assert [(e.action, e.ip, e.user_agent) for e in orphaned] == [("subscribe_requested", None, None)]
+    assert db.session.scalars(select(AuditEvent.action)).all() == ["maintenance.purge"]
+
+    again = app.test_cli_runner().invoke(args=["maintenance", "purge"])
+    assert "removed 0 pending subscriptions" in again.output
+
+
+def test_purge_drops_old_delivered_mail_only(app, newsletter, origin):
+    app.config["OPT_IN_MAIL_MIN_INTERVAL_SECONDS"] = 0
+    for n in range(3):
+        subscriptions.subscribe(f"mail{n}@example.com", "", origin)
+    drain()
+    first, second, third = outbox_rows()
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == first.id)
+                       .values(sent_at=utcnow() - timedelta(days=31)))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == third.id)
+                       .values(status=OutboxStatus.FAILED, created_at=utcnow() - timedelta(days=90)))
+    db.session.commit()
+
+    app.test_cli_runner().invoke(args=["maintenance", "purge"])
+    assert [row.id for row in outbox_rows()] == [second.id, third.id]
