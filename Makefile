@@ -29,6 +29,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --recursive . --exclude ./.venv,./tests,./bench --severity-level high
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
