@@ -79,3 +79,20 @@ def test_rate_limit_answers_a_friendly_429(app, client, newsletter):
     refused = test_client.post("/subscribe", data={"csrf_token": token, "email": "ok@example.com"})
     assert refused.status_code == 429
     assert "Please wait a minute" in refused.get_data(as_text=True)
+
+
+def test_client_ip_comes_from_trusted_proxies_only(app, newsletter, origin):
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import ConsentEvent
+
+    def subscribe_via(client, email):
+        client.post("/subscribe", headers={"X-Forwarded-For": "203.0.113.9"},
+                    data={"csrf_token": csrf_token(client), "email": email})
+        db.session.rollback()  # a fresh snapshot, to see the other app's write
+        return db.session.scalars(select(ConsentEvent.ip).order_by(ConsentEvent.id.desc())).first()
+
+    assert subscribe_via(app.test_client(), "direct@example.com") == "127.0.0.1"
+    proxied = create_app({**app.config, "TRUSTED_PROXY_COUNT": 1})
+    assert subscribe_via(proxied.test_client(), "proxied@example.com") == "203.0.113.9"
