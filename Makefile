@@ -31,5 +31,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/bandit --quiet --recursive . --exclude ./.venv,./tests,./bench --severity-level high
 
+bench: install
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

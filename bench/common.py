@@ -1,0 +1,131 @@
+"""Shared pieces for benchmarks: servers, load, memory and the results table."""
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class Figure:
+    name: str
+    ours: str
+    baseline: str
+    ratio: float | None
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {cpu}, {memory_gb:.0f} GiB, Python {platform.python_version()}"
+
+
+def fresh_postgres_database(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def flask_cli(env: dict, *args: str) -> None:
+    subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env={**os.environ, **env},
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+class Gunicorn:
+    """A gunicorn server for one benchmark run; peak RSS read from its workers."""
+
+    def __init__(self, target: str, workers: int, port: int, env: dict, cwd: Path = ROOT):
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+             "--log-level", "warning", target],
+            cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{target} did not start: {self.process.stderr.read().decode()[-2000:]}")
+
+    def worker_peak_rss_mb(self) -> float:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return max(peak_rss_mb(int(pid)) for pid in children)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.process.stderr.close()
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class LoadResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def wrk(url: str, script: Path, env: dict, seconds: int, connections: int = 16) -> LoadResult:
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed: apt-get install -y wrk")
+    output = subprocess.run(
+        ["wrk", "--threads", "2", "--connections", str(connections), "--duration", f"{seconds}s",
+         "--script", str(script), url],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    ).stdout
+    summary = json.loads(output[output.index("{"):output.rindex("}") + 1])
+    return LoadResult(summary["rps"], summary["p50_us"] / 1000, summary["p99_us"] / 1000,
+                      summary["requests"], summary["errors"])
+
+
+def write_table(figures: list[Figure], path: Path) -> None:
+    today = time.strftime("%Y-%m-%d")
+    lines = [
+        "| figure | Roster | baseline | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        ratio = f"{f.ratio:.2f}×" if f.ratio is not None else "—"
+        met = {True: "yes", False: "**no**", None: "—"}[f.met]
+        lines.append(f"| {f.name} | {f.ours} | {f.baseline} | {ratio} | {f.target} | {met} |")
+    notes = [f"- {f.name}: {f.note}" for f in figures if f.note]
+    text = path.read_text() if path.exists() else ""
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    block = "\n".join([start, f"Measured {today} on {machine()}.", "", *lines, "", *notes, end])
+    if start in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text += "\n" + block + "\n"
+    path.write_text(text)
