@@ -116,7 +116,7 @@ def record(session: Session, subscriber_id: int) -> SubscriberRecord:
     return SubscriberRecord(subscriber, held, events, {m.id: m.name for m in all_lists(session)})
 
 
-def _selection(subscriber_ids) -> list[int]:
+def selection(subscriber_ids) -> list[int]:
     ids = sorted(set(subscriber_ids))
     if not ids:
         raise InvalidInput("subscribers", "Select at least one subscriber.")
@@ -128,7 +128,7 @@ def _selection(subscriber_ids) -> list[int]:
 def unsubscribe(actor: Actor, subscriber_ids, list_id: int | None = None) -> int:
     """Unsubscribe these people from one list, or from every list; return how many
     subscriptions changed. Each change is a consent event and an audit entry."""
-    ids = _selection(subscriber_ids)
+    ids = selection(subscriber_ids)
     origin = ConsentOrigin(form=STAFF_FORM)
     changed_lists = defaultdict(list)
     with write_transaction() as session:
@@ -146,21 +146,19 @@ def unsubscribe(actor: Actor, subscriber_ids, list_id: int | None = None) -> int
     return sum(len(list_ids) for list_ids in changed_lists.values())
 
 
-def resend_confirmation(actor: Actor, subscription_id: int) -> None:
+def resend_confirmation(actor: Actor, subscriber_id: int, list_id: int) -> None:
     """Mail a pending subscriber their confirmation link again, within the same
     per-address throttle that protects readers from subscription bombing."""
     with write_transaction() as session:
-        subscription = session.get(Subscription, subscription_id)
-        if subscription is None:
-            raise NotFound("No such subscription.")
-        session.get(Subscriber, subscription.subscriber_id, with_for_update=True)
-        session.refresh(subscription, with_for_update=True)
-        if subscription.status != SubscriptionStatus.PENDING:
+        if session.get(Subscriber, subscriber_id, with_for_update=True) is None:
+            raise NotFound("No such subscriber.")
+        subscription = session.scalar(select(Subscription).where(
+            Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id))
+        if subscription is None or subscription.status != SubscriptionStatus.PENDING:
             raise InvalidInput("subscription", "Only a pending subscription can be sent "
                                                "its confirmation again.")
         if not subscriptions.send_opt_in_mail(session, subscription):
             raise InvalidInput("subscription", "This address was sent a confirmation mail "
                                                "recently; try again later.")
         audit.record(session, actor, "subscription.resend_confirmation",
-                     target=f"subscriber:{subscription.subscriber_id}",
-                     details={"list": subscription.list_id})
+                     target=f"subscriber:{subscriber_id}", details={"list": list_id})
