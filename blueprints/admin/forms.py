@@ -7,6 +7,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from models import StaffRole, SubscriptionStatus
@@ -28,7 +29,7 @@ class SubscriberFilterForm(FlaskForm):
     q = StringField("Search email or name", validators=[Optional(), Length(max=320)])
     list = SelectField("List", coerce=str, validators=[Optional()])
     status = SelectField("Status", validators=[Optional()], choices=[
-        ("", "Any status"), *[(s.value, s.value.title()) for s in SubscriptionStatus]])
+        SelectChoice("", "Any status"), *[SelectChoice(s.value, s.value.title()) for s in SubscriptionStatus]])
     source = StringField("Source (article URL)", validators=[Optional(), Length(max=2000)])
     since = DateField("Signed up from", validators=[Optional()])
     until = DateField("Signed up until", validators=[Optional()])
@@ -44,6 +45,6 @@ class ListForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     email = StringField("Email", validators=[InputRequired("Enter an email address."), Length(max=320)])
-    role = SelectField("Role", choices=[(r.value, r.value.title()) for r in StaffRole])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in StaffRole])
     password = PasswordField("Initial password", validators=[
         InputRequired("Enter a password."), Length(max=PASSWORD_MAX_LENGTH)])

@@ -1,6 +1,6 @@
 """Signing in and out, and the owners' page for staff accounts."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from blueprints.admin import bp
@@ -23,6 +23,13 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _fresh_session() -> None:
+    """Nothing carries over from before signing in or out, not even the CSRF token;
+    the signed token Flask-WTF cached for this request belonged to the old session."""
+    session.clear()
+    g.pop("csrf_token", None)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(staff_login_limit, methods=["POST"])
 def login():
@@ -36,7 +43,7 @@ def login():
         except SignInFailed as error:
             problem = str(error)
         else:
-            session.clear()  # a fresh session: nothing carried over from before signing in
+            _fresh_session()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for(".dashboard"), 303)
     status = 400 if form.errors or problem else 200
@@ -46,7 +53,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     logout_user()
-    session.clear()
+    _fresh_session()
     flash("You are signed out.", "info")
     return redirect(url_for(".login"), 303)
 

@@ -10,7 +10,7 @@ from services import dashboard, lists
 from services.errors import InvalidInput, NotFound
 
 
-@bp.route("/lists")
+@bp.route("/lists", endpoint="lists")
 def lists_index():
     return render_template("admin/lists.html", lists=lists.all_lists(db.session),
                            counts={c.list_id: c for c in dashboard.status_counts(db.session)})
@@ -29,7 +29,7 @@ def _save(form: ListForm, save, mailing_list=None):
             getattr(form, error.field, form.name).errors.append(error.message)
         else:
             flash(f"Saved the list {saved.name}.", "info")
-            return redirect(url_for(".lists_index"), 303)
+            return redirect(url_for(".lists"), 303)
     status = 400 if form.errors else 200
     return render_template("admin/list_form.html", form=form, mailing_list=mailing_list), status
 

@@ -1,6 +1,7 @@
 """Finding subscribers, one subscriber's record, and the actions staff take on them."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
 
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome
@@ -28,7 +29,8 @@ def _filters(form: SubscriberFilterForm) -> SubscriberFilter:
 @bp.route("/subscribers")
 def subscribers():
     form = SubscriberFilterForm(request.args)
-    form.list.choices = [("", "Any list")] + [(str(m.id), m.name) for m in lists.all_lists(db.session)]
+    form.list.choices = [SelectChoice("", "Any list")] + [
+        SelectChoice(str(m.id), m.name) for m in lists.all_lists(db.session)]
     page = subscriber_admin.search(db.session, _filters(form), request.args.get("after"))
     next_args = {**request.args.to_dict(), "after": page.next_cursor} if page.next_cursor else None
     return render_template("admin/subscribers.html", form=form, page=page, next_args=next_args,
