@@ -9,9 +9,9 @@ from sqlalchemy import select
 from app import create_app
 from config import ProductionConfig
 from extensions import db
-from models import AuditEvent, StaffRole, StaffUser
+from models import AuditEvent, StaffRole, StaffUser, Subscriber
 from models.base import utcnow
-from services import staff
+from services import staff, subscriptions
 from services.audit import Actor
 from services.errors import Forbidden, InvalidInput
 from tests.conftest import STAFF_PASSWORD, csrf_token, sign_in
@@ -205,3 +205,16 @@ def test_cli_creates_staff_from_stdin_or_a_prompt(app):
     assert [(a.email, a.role) for a in accounts] == [
         ("First@example.com", StaffRole.OWNER), ("second@example.com", StaffRole.EDITOR)]
     assert sign_in(app.test_client(), "first@example.com").status_code == 303
+
+
+def test_every_console_page_renders_for_a_signed_in_owner(app, signed_in_client, newsletter, origin):
+    subscriptions.subscribe("page@example.com", "Page Reader", origin)
+    ids = {"subscriber_id": db.session.scalar(select(Subscriber.id)), "list_id": newsletter.id}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin.") and "GET" in rule.methods and rule.endpoint != "admin.login":
+            url = rule.rule
+            for argument in rule.arguments:
+                url = url.replace(f"<int:{argument}>", str(ids[argument]))
+            response = signed_in_client.get(url)
+            assert response.status_code == 200, url
+            assert "<h1>" in response.get_data(as_text=True), url
