@@ -1,5 +1,7 @@
 """Finding subscribers, one subscriber's record, and the actions staff take on them."""
 
+from urllib.parse import parse_qsl, urlencode
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
@@ -42,8 +44,10 @@ def _selected_ids() -> list[int]:
 
 
 def _back_to_list():
-    # The list page's own query string, carried by the form, keeps the filters.
-    return redirect(url_for(".subscribers") + "?" + request.form.get("return_query", ""), 303)
+    # The list page's own query string, carried by the form, keeps the filters;
+    # re-encoded so that nothing but query parameters can come from the form.
+    query = parse_qsl(request.form.get("return_query", ""))
+    return redirect(url_for(".subscribers") + ("?" + urlencode(query) if query else ""), 303)
 
 
 @bp.route("/subscribers/bulk", methods=["POST"])
