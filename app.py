@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from config import config_for
-from extensions import csrf, db, limiter, migrate
+from extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     with app.app_context():
         from services.transactions import configure_engine
 

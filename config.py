@@ -75,6 +75,16 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Staff passwords: Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST_KIB = 19456
+    ARGON2_PARALLELISM = 1
+    STAFF_MAX_FAILED_LOGINS = 5
+    STAFF_LOCKOUT_SECONDS = 15 * 60
+    STAFF_LOGIN_RATE_LIMIT = os.environ.get("STAFF_LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
 
 
 class DevelopmentConfig(Config):
@@ -93,6 +103,7 @@ class TestingConfig(Config):
     OUTBOX_BACKOFF_SECONDS = 0.0
     BASE_URL = "http://roster.test"
     SERVER_NAME = None
+    ARGON2_MEMORY_COST_KIB = 1024  # cheap hashes keep the suite fast
 
 
 class ProductionConfig(Config):

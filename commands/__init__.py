@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
+    from commands.admin import admin_cli
     from commands.demo import demo_cli
     from commands.maintenance import maintenance_cli
     from commands.outbox import outbox_cli
@@ -11,3 +12,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(maintenance_cli)
+    app.cli.add_command(admin_cli)

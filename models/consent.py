@@ -14,6 +14,7 @@ class ConsentAction(enum.StrEnum):
     CONFIRMED = "confirmed"
     UNSUBSCRIBED = "unsubscribed"
     JOINED_FROM_PREFERENCES = "joined_from_preferences"
+    ERASED = "erased"
 
 
 class ConsentEvent(Base):

@@ -30,6 +30,13 @@ class StaffUser(Base):
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # What Flask-Login asks of a user object; is_active is the column above.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 Index("uq_staff_users_email_lower", func.lower(StaffUser.email), unique=True)
 

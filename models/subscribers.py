@@ -28,6 +28,8 @@ class Subscriber(Base):
 
 
 Index("uq_subscribers_email_lower", func.lower(Subscriber.email), unique=True)
+# The staff console pages subscribers newest first by (created_at, id).
+Index("ix_subscribers_created_at_id", Subscriber.created_at, Subscriber.id)
 
 
 class MailingList(Base):
@@ -39,6 +41,8 @@ class MailingList(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     is_public: Mapped[bool] = mapped_column(default=True)
     is_default: Mapped[bool] = mapped_column(default=False)
+    # Mailed once to each subscriber who confirms; no mail when empty.
+    welcome_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -47,6 +51,7 @@ class Subscription(Base):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "list_id"),
         Index("ix_subscriptions_list_status", "list_id", "status"),
+        Index("ix_subscriptions_created_at", "created_at"),  # the dashboard's sign-ups per day
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +67,8 @@ class Subscription(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # When the list's welcome mail was queued; it is sent once per subscription.
+    welcomed_at: Mapped[datetime | None]
     source_url: Mapped[str | None] = mapped_column(String(2000))
     referrer: Mapped[str | None] = mapped_column(String(2000))
 

@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.staff import AuditEvent
+from services.pagination import Page, keyset_page
 
 CLI_ACTOR = "cli"
 
@@ -27,3 +29,8 @@ def record(session: Session, actor: Actor, action: str, *, target: str | None = 
                        target=target, details=details or {}, ip=actor.ip)
     session.add(event)
     return event
+
+
+def newest_first(session: Session, cursor: str | None = None) -> Page:
+    """A page of the audit log, newest first."""
+    return keyset_page(session, select(AuditEvent), (AuditEvent.id,), cursor, key_of=lambda e: (e.id,))

@@ -24,3 +24,11 @@ class InvalidToken(DomainError):
 
 class ExpiredToken(InvalidToken):
     pass
+
+
+class Forbidden(DomainError):
+    """The acting staff member's role does not allow this."""
+
+
+class SignInFailed(DomainError):
+    """Wrong email or password, or a locked or inactive account: deliberately one error."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from extensions import db
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
-from services import consent, outbox
+from services import consent, lists, outbox
 from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
@@ -121,23 +121,31 @@ def subscribe(
             subscription.requested_at = now
             consent.record(session, ConsentAction.SUBSCRIBE_REQUESTED, origin,
                            subscriber_id=subscriber.id, list_id=mailing_list.id)
-        if not outbox.opt_in_mail_allowed(session, subscriber.email):
-            return
-        if subscription.status == SubscriptionStatus.CONFIRMED:
-            template, subject = "already_subscribed", f"You're already subscribed to {mailing_list.name}"
-        else:
-            template, subject = "confirm_subscription", f"Please confirm your subscription to {mailing_list.name}"
-        outbox.enqueue(
-            session,
-            template=template,
-            subject=subject,
-            category=outbox.OPT_IN,
-            recipient=subscriber.email,
-            recipient_name=subscriber.full_name,
-            unsubscribe_url=unsubscribe_url(subscriber.id, mailing_list.id),
-            context={"list_name": mailing_list.name, "confirm_url": confirm_url(subscription),
-                     "preferences_url": unsubscribe_url(subscriber.id, mailing_list.id)},
-        )
+        send_opt_in_mail(session, subscription)
+
+
+def send_opt_in_mail(session: Session, subscription: Subscription) -> bool:
+    """Queue the confirmation mail (or "already subscribed") unless the address had one
+    too recently. The caller holds the subscriber's row lock. Returns whether it was queued."""
+    subscriber, mailing_list = subscription.subscriber, subscription.mailing_list
+    if not outbox.opt_in_mail_allowed(session, subscriber.email):
+        return False
+    if subscription.status == SubscriptionStatus.CONFIRMED:
+        template, subject = "already_subscribed", f"You're already subscribed to {mailing_list.name}"
+    else:
+        template, subject = "confirm_subscription", f"Please confirm your subscription to {mailing_list.name}"
+    outbox.enqueue(
+        session,
+        template=template,
+        subject=subject,
+        category=outbox.OPT_IN,
+        recipient=subscriber.email,
+        recipient_name=subscriber.full_name,
+        unsubscribe_url=unsubscribe_url(subscriber.id, mailing_list.id),
+        context={"list_name": mailing_list.name, "confirm_url": confirm_url(subscription),
+                 "preferences_url": unsubscribe_url(subscriber.id, mailing_list.id)},
+    )
+    return True
 
 
 def check_confirm_token(token: str) -> tuple[int, datetime]:
@@ -174,7 +182,14 @@ def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
         subscription.confirmed_at = subscription.status_changed_at = now
         consent.record(session, ConsentAction.CONFIRMED, origin,
                        subscriber_id=subscription.subscriber_id, list_id=subscription.list_id)
+        _welcome(session, subscription)
         return ConfirmOutcome(list_name, already_confirmed=False)
+
+
+def _welcome(session: Session, subscription: Subscription) -> None:
+    lists.enqueue_welcome_once(
+        session, subscription,
+        unsubscribe_url=unsubscribe_url(subscription.subscriber_id, subscription.list_id))
 
 
 @dataclass(frozen=True)
@@ -216,10 +231,17 @@ def unsubscribe(token: str, origin: ConsentOrigin) -> str:
         )
         if subscription is None:
             raise InvalidToken("This link is no longer valid.")
-        if subscription.status != SubscriptionStatus.UNSUBSCRIBED:
-            _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
-                        ConsentAction.UNSUBSCRIBED, origin)
+        withdraw(session, subscription, origin)
         return subscription.mailing_list.name
+
+
+def withdraw(session: Session, subscription: Subscription, origin: ConsentOrigin) -> bool:
+    """Unsubscribe (the caller holds the row lock); False if it already was."""
+    if subscription.status == SubscriptionStatus.UNSUBSCRIBED:
+        return False
+    _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
+                ConsentAction.UNSUBSCRIBED, origin)
+    return True
 
 
 @dataclass(frozen=True)
@@ -273,7 +295,6 @@ def update_preferences(token: str, wanted_list_ids: set[int], origin: ConsentOri
                     session.flush()
                 _set_status(session, subscription, SubscriptionStatus.CONFIRMED,
                             ConsentAction.JOINED_FROM_PREFERENCES, origin)
-            elif not wanted and subscription is not None and \
-                    subscription.status != SubscriptionStatus.UNSUBSCRIBED:
-                _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
-                            ConsentAction.UNSUBSCRIBED, origin)
+                _welcome(session, subscription)
+            elif not wanted and subscription is not None:
+                withdraw(session, subscription, origin)

@@ -27,11 +27,17 @@ def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> s
     return result.normalized
 
 
-def clean_text(raw: str | None, *, field: str, label: str, max_length: int) -> str:
+def clean_text(raw: str | None, *, field: str, label: str, max_length: int,
+               multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", (raw or "").strip())
+    if multiline:
+        value = value.replace("\r\n", "\n")
     if len(value) > max_length:
         raise InvalidInput(field, f"{label} can be at most {max_length} characters.")
-    if "\ufffd" in value or any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in value):
+    allowed = {"\n"} if multiline else set()
+    if "\ufffd" in value or any(
+        unicodedata.category(ch) in _FORBIDDEN_CATEGORIES and ch not in allowed for ch in value
+    ):
         raise InvalidInput(field, f"{label} contains characters that are not allowed.")
     return value
 

@@ -119,3 +119,37 @@ def link_path(mail, kind: str) -> str:
 def csrf_token(client, path: str = "/subscribe") -> str:
     page = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_staff(app):
+    """Create a staff account through the service (as the command line would)."""
+    from models import StaffRole
+    from services import staff
+    from services.audit import CLI
+
+    def make(email: str = "owner@example.com", role: str = "owner", password: str = STAFF_PASSWORD):
+        return staff.create_staff(CLI, email, password, StaffRole(role))
+
+    return make
+
+
+@pytest.fixture
+def staff_user(make_staff):
+    """An owner account."""
+    return make_staff()
+
+
+def sign_in(client, email: str, password: str = STAFF_PASSWORD):
+    token = csrf_token(client, "/admin/login")
+    return client.post("/admin/login", data={"csrf_token": token, "email": email, "password": password})
+
+
+@pytest.fixture
+def signed_in_client(client, staff_user):
+    """The test client, signed in as the owner `staff_user`."""
+    assert sign_in(client, staff_user.email).status_code == 303
+    return client

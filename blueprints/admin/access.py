@@ -1,0 +1,90 @@
+"""Who may use the console: sign-in for every view but the sign-in page, owner-only
+views, the acting staff member as an audit Actor, and the console's navigation."""
+
+from functools import wraps
+
+from flask import abort, flash, request
+from flask_login import current_user
+
+from blueprints.admin import bp
+from extensions import db, login_manager
+from models import StaffRole, StaffUser
+from services.audit import Actor
+from services.errors import DomainError
+
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Please sign in to use the staff console."
+login_manager.login_message_category = "info"
+
+# Views reachable without signing in.
+OPEN_ENDPOINTS = {"admin.login"}
+
+# The console's navigation: (endpoint, label, owners only). Other features add
+# their pages here, e.g. ("admin.exports", "Export", False).
+NAV = [
+    ("admin.dashboard", "Dashboard", False),
+    ("admin.subscribers", "Subscribers", False),
+    ("admin.lists", "Lists", False),
+    ("admin.outbox", "Outbox", False),
+    ("admin.audit_log", "Audit log", False),
+    ("admin.staff", "Staff", True),
+]
+
+
+@login_manager.user_loader
+def load_staff(user_id: str) -> StaffUser | None:
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(StaffUser, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+@bp.before_request
+def require_staff():
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.after_request
+def private_pages(response):
+    # Console pages hold personal data: never cache them anywhere.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+@bp.app_context_processor
+def console_navigation():
+    return {"admin_nav": NAV}
+
+
+def is_owner() -> bool:
+    return current_user.is_authenticated and current_user.role == StaffRole.OWNER
+
+
+def owner_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not is_owner():
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def current_actor() -> Actor:
+    return Actor(current_user.email, staff_user_id=current_user.id, ip=request.remote_addr)
+
+
+def flash_outcome(action, success) -> None:
+    """Run a service call for a button; flash `success` (a text, or a function of the
+    call's result) or the domain error the call raised."""
+    try:
+        result = action()
+    except DomainError as error:
+        flash(str(error), "error")
+        return
+    flash(success(result) if callable(success) else success, "info")

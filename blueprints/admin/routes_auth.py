@@ -1,0 +1,98 @@
+"""Signing in and out, and the owners' page for staff accounts."""
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from blueprints.admin import bp
+from blueprints.admin.access import current_actor, flash_outcome, owner_required
+from blueprints.admin.forms import SignInForm, StaffForm
+from extensions import db, limiter
+from models import StaffRole
+from services import staff as staff_service
+from services.errors import InvalidInput, SignInFailed
+
+
+def staff_login_limit() -> str:
+    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a console path of this site: never an open redirect."""
+    if target and target.startswith("/admin") and "//" not in target and "\\" not in target:
+        return target
+    return None
+
+
+def _fresh_session() -> None:
+    """Nothing carries over from before signing in or out, not even the CSRF token;
+    the signed token Flask-WTF cached for this request belonged to the old session."""
+    session.clear()
+    g.pop("csrf_token", None)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(staff_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for(".dashboard"))
+    form = SignInForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            user = staff_service.authenticate(form.email.data, form.password.data, request.remote_addr)
+        except SignInFailed as error:
+            problem = str(error)
+        else:
+            _fresh_session()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for(".dashboard"), 303)
+    status = 400 if form.errors or problem else 200
+    return render_template("admin/login.html", form=form, problem=problem), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    _fresh_session()
+    flash("You are signed out.", "info")
+    return redirect(url_for(".login"), 303)
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@owner_required
+def staff():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            created = staff_service.create_staff(current_actor(), form.email.data, form.password.data,
+                                                 StaffRole(form.role.data))
+        except InvalidInput as error:
+            getattr(form, error.field, form.email).errors.append(error.message)
+        else:
+            flash(f"Created {created.role.value} account {created.email}.", "info")
+            return redirect(url_for(".staff"), 303)
+    status = 400 if form.errors else 200
+    return render_template("admin/staff.html", form=form, accounts=staff_service.staff_accounts(db.session),
+                           roles=list(StaffRole)), status
+
+
+@bp.route("/staff/<int:user_id>/role", methods=["POST"])
+@owner_required
+def staff_role(user_id):
+    role = request.form.get("role", "")
+    if role not in {r.value for r in StaffRole}:
+        flash("Choose a role.", "error")
+    else:
+        flash_outcome(lambda: staff_service.change_role(current_actor(), user_id, StaffRole(role)),
+                      "Role changed.")
+    return redirect(url_for(".staff"), 303)
+
+
+@bp.route("/staff/<int:user_id>/active", methods=["POST"])
+@owner_required
+def staff_active(user_id):
+    active = request.form.get("active") == "1"
+    flash_outcome(lambda: staff_service.set_active(current_actor(), user_id, active),
+                  "Account enabled." if active else "Account disabled.")
+    return redirect(url_for(".staff"), 303)
+

@@ -1,0 +1,32 @@
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from extensions import db
+from models import StaffRole
+from services import staff
+from services.audit import CLI
+from services.errors import InvalidInput
+
+admin_cli = AppGroup("admin", help="Staff accounts.")
+
+
+@admin_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]),
+              help="Default: owner for the first account, editor after that.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create(email: str, role: str | None, password_stdin: bool) -> None:
+    """Create a staff account; prompts for the password unless --password-stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if role is None:
+        role = StaffRole.OWNER if staff.count_staff(db.session) == 0 else StaffRole.EDITOR
+    try:
+        user = staff.create_staff(CLI, email, password, StaffRole(role))
+    except InvalidInput as error:
+        raise click.ClickException(f"{error.field}: {error.message}") from None
+    click.echo(f"created {user.role.value} {user.email}")

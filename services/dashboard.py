@@ -1,0 +1,109 @@
+"""The figures on the staff dashboard, each one aggregate query."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from models import MailingList, OutboxMessage, OutboxStatus, Subscription, SubscriptionStatus
+from models.base import utcnow
+
+CHART_DAYS = 30
+TOP_SOURCES = 10
+
+
+@dataclass(frozen=True)
+class ListStatusCounts:
+    list_id: int
+    name: str
+    counts: dict[SubscriptionStatus, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def status_counts(session: Session) -> list[ListStatusCounts]:
+    """Subscriptions per list and status (every list, even an empty one)."""
+    counted: dict[int, dict] = {}
+    for list_id, status, count in session.execute(
+        select(Subscription.list_id, Subscription.status, func.count())
+        .group_by(Subscription.list_id, Subscription.status)
+    ):
+        counted.setdefault(list_id, {})[status] = count
+    return [
+        ListStatusCounts(m.id, m.name, {s: counted.get(m.id, {}).get(s, 0) for s in SubscriptionStatus})
+        for m in session.scalars(select(MailingList).order_by(MailingList.name))
+    ]
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    count: int
+
+
+def _utc_day(session: Session, column):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)  # SQLite stores UTC text
+
+
+def signups_per_day(session: Session, days: int = CHART_DAYS) -> list[DayCount]:
+    """New subscriptions per UTC day for the last `days` days, today last, gaps as zero."""
+    today = utcnow().date()
+    first = today - timedelta(days=days - 1)
+    day = _utc_day(session, Subscription.created_at)
+    counted = {
+        str(value): count for value, count in session.execute(
+            select(day, func.count())
+            .where(Subscription.created_at >= datetime.combine(first, time.min, tzinfo=UTC))
+            .group_by(day)
+        )
+    }
+    return [DayCount(first + timedelta(days=n), counted.get(str(first + timedelta(days=n)), 0))
+            for n in range(days)]
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    source_url: str
+    signups: int
+    confirmed: int
+
+    @property
+    def confirmation_rate(self) -> float:
+        return self.confirmed / self.signups if self.signups else 0.0
+
+
+def top_sources(session: Session, limit: int = TOP_SOURCES) -> list[SourceStats]:
+    """The article URLs with the most confirmed sign-ups (confirmed at any time,
+    even if they left later) and the share of their sign-ups that confirmed."""
+    confirmed = func.sum(case((Subscription.confirmed_at.is_not(None), 1), else_=0))
+    rows = session.execute(
+        select(Subscription.source_url, func.count(), confirmed)
+        .where(Subscription.source_url.is_not(None))
+        .group_by(Subscription.source_url)
+        .order_by(confirmed.desc(), func.count().desc(), Subscription.source_url)
+        .limit(limit)
+    )
+    return [SourceStats(url, signups, int(confirmed_count or 0)) for url, signups, confirmed_count in rows]
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    queued: int
+    retrying: int
+    failed: int
+    oldest_queued_at: datetime | None
+
+
+def outbox_health(session: Session) -> OutboxHealth:
+    queued, retrying, failed, oldest = session.execute(select(
+        func.count().filter(OutboxMessage.status == OutboxStatus.QUEUED),
+        func.count().filter(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.attempts > 0),
+        func.count().filter(OutboxMessage.status == OutboxStatus.FAILED),
+        func.min(OutboxMessage.created_at).filter(OutboxMessage.status == OutboxStatus.QUEUED),
+    ).where(OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.FAILED]))).one()
+    return OutboxHealth(queued, retrying, failed, oldest)

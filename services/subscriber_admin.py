@@ -1,0 +1,164 @@
+"""The staff view of subscribers: search and filters, one person's record, and the
+actions staff take for a reader (unsubscribe, resend the confirmation)."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
+from services import audit, subscriptions
+from services.audit import Actor
+from services.consent import ConsentOrigin
+from services.errors import InvalidInput, NotFound
+from services.lists import all_lists
+from services.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
+from services.transactions import write_transaction
+
+# Consent events record staff actions as coming from this form.
+STAFF_FORM = "admin"
+MAX_SELECTION = 500
+
+
+@dataclass(frozen=True)
+class SubscriberFilter:
+    query: str = ""
+    list_id: int | None = None
+    status: SubscriptionStatus | None = None
+    source: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class SubscriberRow:
+    subscriber: Subscriber
+    subscriptions: list[Subscription]
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _filtered(filters: SubscriberFilter):
+    statement = select(Subscriber)
+    query = filters.query.strip().lower()
+    if query:
+        # Addresses match from their start (an index can serve that); names anywhere.
+        email_prefix = func.lower(Subscriber.email).like(_like_escape(query) + "%", escape="\\")
+        if "@" in query:
+            statement = statement.where(email_prefix)
+        else:
+            name_part = func.lower(Subscriber.full_name).like(
+                "%" + _like_escape(query) + "%", escape="\\")
+            statement = statement.where(or_(email_prefix, name_part))
+    subscription_terms = []
+    if filters.list_id is not None:
+        subscription_terms.append(Subscription.list_id == filters.list_id)
+    if filters.status is not None:
+        subscription_terms.append(Subscription.status == filters.status)
+    if filters.source:
+        subscription_terms.append(Subscription.source_url == filters.source)
+    if subscription_terms:
+        # EXISTS, not a join: one row per subscriber however many lists match.
+        statement = statement.where(exists().where(
+            Subscription.subscriber_id == Subscriber.id, *subscription_terms))
+    if filters.since:
+        statement = statement.where(Subscriber.created_at >= _start_of(filters.since))
+    if filters.until:
+        statement = statement.where(Subscriber.created_at < _start_of(filters.until + timedelta(days=1)))
+    return statement
+
+
+def search(session: Session, filters: SubscriberFilter, cursor: str | None = None,
+           size: int = DEFAULT_PAGE_SIZE) -> Page:
+    """A page of subscribers, newest first, each with its subscriptions."""
+    page = keyset_page(session, _filtered(filters), (Subscriber.created_at, Subscriber.id),
+                       cursor, key_of=lambda s: (s.created_at, s.id), size=size)
+    by_subscriber = defaultdict(list)
+    if page.items:
+        for subscription in session.scalars(
+            select(Subscription).options(joinedload(Subscription.mailing_list))
+            .where(Subscription.subscriber_id.in_([s.id for s in page.items]))
+            .order_by(Subscription.list_id)
+        ):
+            by_subscriber[subscription.subscriber_id].append(subscription)
+    return Page([SubscriberRow(s, by_subscriber[s.id]) for s in page.items], page.next_cursor)
+
+
+@dataclass(frozen=True)
+class SubscriberRecord:
+    subscriber: Subscriber
+    subscriptions: list[Subscription]
+    consent_events: list[ConsentEvent]
+    list_names: dict[int, str]
+
+
+def record(session: Session, subscriber_id: int) -> SubscriberRecord:
+    """One person: subscriptions and the whole consent history, oldest first."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise NotFound("No such subscriber.")
+    held = list(session.scalars(
+        select(Subscription).options(joinedload(Subscription.mailing_list))
+        .where(Subscription.subscriber_id == subscriber_id).order_by(Subscription.list_id)
+    ))
+    events = list(session.scalars(
+        select(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber_id)
+        .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
+    ))
+    return SubscriberRecord(subscriber, held, events, {m.id: m.name for m in all_lists(session)})
+
+
+def selection(subscriber_ids) -> list[int]:
+    ids = sorted(set(subscriber_ids))
+    if not ids:
+        raise InvalidInput("subscribers", "Select at least one subscriber.")
+    if len(ids) > MAX_SELECTION:
+        raise InvalidInput("subscribers", f"Select at most {MAX_SELECTION} subscribers at once.")
+    return ids
+
+
+def unsubscribe(actor: Actor, subscriber_ids, list_id: int | None = None) -> int:
+    """Unsubscribe these people from one list, or from every list; return how many
+    subscriptions changed. Each change is a consent event and an audit entry."""
+    ids = selection(subscriber_ids)
+    origin = ConsentOrigin(form=STAFF_FORM)
+    changed_lists = defaultdict(list)
+    with write_transaction() as session:
+        statement = select(Subscription).where(Subscription.subscriber_id.in_(ids))
+        if list_id is not None:
+            statement = statement.where(Subscription.list_id == list_id)
+        for subscription in session.scalars(
+            statement.order_by(Subscription.id).with_for_update()
+        ):
+            if subscriptions.withdraw(session, subscription, origin):
+                changed_lists[subscription.subscriber_id].append(subscription.list_id)
+        for subscriber_id, list_ids in changed_lists.items():
+            audit.record(session, actor, "subscriber.unsubscribe",
+                         target=f"subscriber:{subscriber_id}", details={"lists": list_ids})
+    return sum(len(list_ids) for list_ids in changed_lists.values())
+
+
+def resend_confirmation(actor: Actor, subscriber_id: int, list_id: int) -> None:
+    """Mail a pending subscriber their confirmation link again, within the same
+    per-address throttle that protects readers from subscription bombing."""
+    with write_transaction() as session:
+        if session.get(Subscriber, subscriber_id, with_for_update=True) is None:
+            raise NotFound("No such subscriber.")
+        subscription = session.scalar(select(Subscription).where(
+            Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id))
+        if subscription is None or subscription.status != SubscriptionStatus.PENDING:
+            raise InvalidInput("subscription", "Only a pending subscription can be sent "
+                                               "its confirmation again.")
+        if not subscriptions.send_opt_in_mail(session, subscription):
+            raise InvalidInput("subscription", "This address was sent a confirmation mail "
+                                               "recently; try again later.")
+        audit.record(session, actor, "subscription.resend_confirmation",
+                     target=f"subscriber:{subscriber_id}", details={"list": list_id})
