@@ -24,3 +24,7 @@ class InvalidToken(DomainError):
 
 class ExpiredToken(InvalidToken):
     pass
+
+
+class Closed(DomainError):
+    """The thing exists but no longer allows this, e.g. confirming for a cohort that has started."""
