@@ -4,6 +4,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
+    from blueprints.courses import bp as courses_bp
     from blueprints.public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(courses_bp)

@@ -4,8 +4,11 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
+    from commands.courses import cohorts_cli, courses_cli
     from commands.demo import demo_cli
     from commands.outbox import outbox_cli
 
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(courses_cli)
+    app.cli.add_command(cohorts_cli)
