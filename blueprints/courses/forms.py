@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from services.enrollment_details import ORGANISATION_MAX_LENGTH
@@ -19,7 +20,8 @@ class EnrollForm(FlaskForm):
     phone = StringField("Phone", validators=[
         Length(max=PHONE_MAX_LENGTH, message=f"A phone number can be at most {PHONE_MAX_LENGTH} characters."),
     ])
-    country = SelectField("Country", choices=[("", "(choose a country)"), *countries()], validate_choice=False)
+    country = SelectField("Country", validate_choice=False, choices=[
+        SelectChoice("", "(choose a country)"), *(SelectChoice(code, name) for code, name in countries())])
     organisation = StringField("Organisation", validators=[
         Length(max=ORGANISATION_MAX_LENGTH,
                message=f"Organisation can be at most {ORGANISATION_MAX_LENGTH} characters."),
