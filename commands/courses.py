@@ -7,6 +7,7 @@ from services.errors import InvalidInput
 
 courses_cli = AppGroup("courses", help="Courses in the catalogue.")
 cohorts_cli = AppGroup("cohorts", help="Dated runs of a course.")
+MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"])
 
 
 def _fail(error: InvalidInput) -> click.ClickException:
@@ -20,8 +21,8 @@ def _fail(error: InvalidInput) -> click.ClickException:
 @click.option("--weeks", "duration_weeks", type=int, required=True, help="Duration in weeks.")
 @click.option("--summary", default="", help="One or two sentences for the list of courses.")
 @click.option("--description-file", type=click.File(encoding="utf-8"), help="Markdown description.")
-@click.option("--format", "course_format", type=click.Choice(list(CourseFormat)), default=CourseFormat.ONLINE.value,
-              show_default=True)
+@click.option("--format", "course_format", type=click.Choice([f.value for f in CourseFormat]),
+              default=CourseFormat.ONLINE.value, show_default=True)
 @click.option("--fee", default="0", show_default=True, help="Amount such as 290.00; 0 means free.")
 @click.option("--currency", default="EUR", show_default=True, help="ISO 4217 code.")
 @click.option("--publish/--draft", default=False, show_default=True, help="Show it on /courses.")
@@ -41,8 +42,8 @@ def create_course(description_file, publish, **fields) -> None:
 @click.option("--starts", "starts_on", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
 @click.option("--ends", "ends_on", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
 @click.option("--capacity", type=click.IntRange(min=1), help="Seats; unlimited if left out.")
-@click.option("--opens", "enrolment_opens_at", type=click.DateTime(), help="Enrolment opens (default: now).")
-@click.option("--closes", "enrolment_closes_at", type=click.DateTime(),
+@click.option("--opens", "enrolment_opens_at", type=MOMENT, help="Enrolment opens (default: now).")
+@click.option("--closes", "enrolment_closes_at", type=MOMENT,
               help="Enrolment closes (default: when the cohort starts).")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA timezone of the dates and times.")
 def create_cohort(starts_on, ends_on, **fields) -> None:
