@@ -15,7 +15,7 @@ CHOOSE_A_COHORT = "Choose one of the dates offered."
 
 
 @dataclass(frozen=True)
-class EnrollmentForm:
+class EnrollmentInput:
     """The raw values, as typed."""
 
     cohort: str | None
@@ -45,7 +45,7 @@ def cohort_id(raw: str | None) -> int:
     return int(value)
 
 
-def clean_details(form: EnrollmentForm) -> EnrollmentDetails:
+def clean_details(form: EnrollmentInput) -> EnrollmentDetails:
     full_name = clean_full_name(form.full_name)
     if not full_name:
         raise InvalidInput("full_name", "Enter your full name.")

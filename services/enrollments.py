@@ -25,7 +25,7 @@ from services import consent, outbox, subscriptions
 from services.calendar_invite import cohort_start_attachment
 from services.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, ConsentOrigin
 from services.courses import closed_message, has_started, long_date, published_course
-from services.enrollment_details import CHOOSE_A_COHORT, EnrollmentDetails, EnrollmentForm, clean_details, cohort_id
+from services.enrollment_details import CHOOSE_A_COHORT, EnrollmentDetails, EnrollmentInput, clean_details, cohort_id
 from services.errors import Closed, DomainError, InvalidInput, InvalidToken
 from services.links import external_url
 from services.tokens import Purpose, issued_before, make_token, read_token
@@ -150,7 +150,7 @@ def _lock_or_create(session: Session, cohort: Cohort, details: EnrollmentDetails
     return enrollment
 
 
-def enroll(course_slug: str, form: EnrollmentForm, origin: ConsentOrigin) -> None:
+def enroll(course_slug: str, form: EnrollmentInput, origin: ConsentOrigin) -> None:
     """Request a place. Returns nothing: the answer is the same whatever the address's state."""
     details = clean_details(form)
     wanted_cohort = cohort_id(form.cohort)

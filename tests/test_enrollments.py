@@ -19,15 +19,15 @@ from models import (
 )
 from models.base import utcnow
 from services import enrollments, outbox
-from services.enrollment_details import EnrollmentForm
+from services.enrollment_details import EnrollmentInput
 from services.errors import Closed, InvalidInput, InvalidToken
 from services.tokens import Purpose, make_token
 from tests.conftest import link_path, outbox_rows
 
 
-def form(cohort: Cohort, email: str = "ada@example.com", **fields) -> EnrollmentForm:
+def form(cohort: Cohort, email: str = "ada@example.com", **fields) -> EnrollmentInput:
     values = {"full_name": "Ada Reader", **fields}
-    return EnrollmentForm(cohort=str(cohort.id), email=email, **values)
+    return EnrollmentInput(cohort=str(cohort.id), email=email, **values)
 
 
 def enrol(cohort: Cohort, email: str = "ada@example.com", origin=None, **fields) -> Enrollment:
@@ -355,7 +355,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(newsletter, make_cohort, ori
     cohort = make_cohort()
     values = {"cohort": str(cohort.id), "email": "ada@example.com", "full_name": "Ada", "newsletter": True, **fields}
     with pytest.raises(InvalidInput) as raised:
-        enrollments.enroll(cohort.course.slug, EnrollmentForm(**values), origin)
+        enrollments.enroll(cohort.course.slug, EnrollmentInput(**values), origin)
     assert raised.value.field == field and message in raised.value.message
     assert (count(Enrollment), count(OutboxMessage), count(Subscription)) == (0, 0, 0)
 

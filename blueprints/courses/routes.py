@@ -9,7 +9,7 @@ from blueprints.requests import consent_origin
 from extensions import csrf, db, limiter
 from services import courses, enrollments, subscriptions
 from services.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, CURRENT_ENROLL_WORDING, WORDINGS
-from services.enrollment_details import EnrollmentForm
+from services.enrollment_details import EnrollmentInput
 from services.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, NotFound
 from services.tokens import Purpose
 
@@ -57,7 +57,7 @@ def enroll(slug):
         try:
             enrollments.enroll(
                 slug,
-                EnrollmentForm(cohort=form.cohort.data, full_name=form.full_name.data, email=form.email.data,
+                EnrollmentInput(cohort=form.cohort.data, full_name=form.full_name.data, email=form.email.data,
                                phone=form.phone.data, country=form.country.data,
                                organisation=form.organisation.data, note=form.note.data,
                                newsletter=form.newsletter.data),
