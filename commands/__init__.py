@@ -5,6 +5,7 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     from commands.admin import admin_cli
+    from commands.courses import cohorts_cli, courses_cli
     from commands.demo import demo_cli
     from commands.maintenance import maintenance_cli
     from commands.outbox import outbox_cli
@@ -13,3 +14,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(maintenance_cli)
     app.cli.add_command(admin_cli)
+    app.cli.add_command(courses_cli)
+    app.cli.add_command(cohorts_cli)

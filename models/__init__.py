@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
+from models.courses import Cohort, Course, CourseFormat, Enrollment, EnrollmentStatus
 from models.outbox import OutboxMessage, OutboxStatus
 from models.privacy import ErasureTombstone
 from models.staff import AuditEvent, StaffRole, StaffUser
@@ -10,8 +11,13 @@ from models.subscribers import MailingList, Subscriber, Subscription, Subscripti
 __all__ = [
     "AuditEvent",
     "Base",
+    "Cohort",
     "ConsentAction",
     "ConsentEvent",
+    "Course",
+    "CourseFormat",
+    "Enrollment",
+    "EnrollmentStatus",
     "ErasureTombstone",
     "MailingList",
     "OutboxMessage",

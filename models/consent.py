@@ -15,6 +15,10 @@ class ConsentAction(enum.StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     JOINED_FROM_PREFERENCES = "joined_from_preferences"
     ERASED = "erased"
+    ENROLL_REQUESTED = "enroll_requested"
+    ENROLLMENT_CONFIRMED = "enrollment_confirmed"
+    ENROLLMENT_CANCELLED = "enrollment_cancelled"
+    COURSE_MAIL_STOPPED = "course_mail_stopped"
 
 
 class ConsentEvent(Base):
@@ -25,6 +29,9 @@ class ConsentEvent(Base):
         ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
     )
     list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="SET NULL"), index=True
+    )
     action: Mapped[ConsentAction] = mapped_column(
         Enum(ConsentAction, native_enum=False, length=40,
              values_callable=lambda e: [m.value for m in e])

@@ -13,8 +13,17 @@ WORDINGS: dict[str, str] = {
         "We will email you to confirm your address. You will only receive the "
         "newsletter after you confirm, and every mail has a one-click unsubscribe link."
     ),
+    "enroll-v1": (
+        "We will email you to confirm your address; your place is requested only once you "
+        "confirm. We use these details to run the course and write to you about it."
+    ),
+    "enroll-newsletter-v1": (
+        "Also send me the newsletter. We will email you separately to confirm."
+    ),
 }
 CURRENT_SUBSCRIBE_WORDING = "subscribe-v1"
+CURRENT_ENROLL_WORDING = "enroll-v1"
+CURRENT_ENROLL_NEWSLETTER_WORDING = "enroll-newsletter-v1"
 
 
 @dataclass(frozen=True)
@@ -36,10 +45,12 @@ def record(
     *,
     subscriber_id: int | None,
     list_id: int | None = None,
+    enrollment_id: int | None = None,
 ) -> ConsentEvent:
     event = ConsentEvent(
         subscriber_id=subscriber_id,
         list_id=list_id,
+        enrollment_id=enrollment_id,
         action=action,
         form=origin.form,
         wording_version=origin.wording_version,

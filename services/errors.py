@@ -32,3 +32,7 @@ class Forbidden(DomainError):
 
 class SignInFailed(DomainError):
     """Wrong email or password, or a locked or inactive account: deliberately one error."""
+
+
+class Closed(DomainError):
+    """The thing exists but no longer allows this, e.g. confirming for a cohort that has started."""

@@ -13,6 +13,9 @@ from services.links import mail_domain
 
 # Mails anyone can cause by typing someone's address; throttled per recipient.
 OPT_IN = "opt_in"
+# Enrolment requests: throttled like OPT_IN but on their own count, so that one
+# enrolment form that also asks for the newsletter yields both confirmation mails.
+COURSE_OPT_IN = "course_opt_in"
 TRANSACTIONAL = "transactional"
 
 
@@ -57,7 +60,7 @@ def enqueue(
     return message
 
 
-def opt_in_mail_allowed(session: Session, recipient: str) -> bool:
+def opt_in_mail_allowed(session: Session, recipient: str, category: str = OPT_IN) -> bool:
     """At most one opt-in mail per interval and a few per day to one address.
 
     The caller holds a lock on the recipient's subscriber row (or SQLite's write
@@ -70,7 +73,7 @@ def opt_in_mail_allowed(session: Session, recipient: str) -> bool:
     sent_today, latest = session.execute(
         select(func.count(), func.max(OutboxMessage.created_at)).where(
             OutboxMessage.recipient == recipient,
-            OutboxMessage.category == OPT_IN,
+            OutboxMessage.category == category,
             OutboxMessage.created_at > day_ago,
         )
     ).one()

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -19,8 +18,8 @@ from services import consent, lists, outbox
 from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
-from services.tokens import Purpose, make_token, read_token
-from services.transactions import write_transaction
+from services.tokens import Purpose, issued_before, make_token, read_token
+from services.transactions import insert_unless_exists, write_transaction
 from services.validation import clean_full_name, normalise_email
 
 
@@ -63,12 +62,7 @@ def _lock_or_create_subscriber(session: Session, email: str, full_name: str) -> 
     Concurrent identical sign-ups meet at the unique index: one inserts, the
     others wait for it and then find its row.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Subscriber)
-        .values(email=email, full_name=full_name, created_at=utcnow())
-        .on_conflict_do_nothing()
-    )
+    insert_unless_exists(session, Subscriber, email=email, full_name=full_name, created_at=utcnow())
     subscriber = session.scalar(
         select(Subscriber).where(func.lower(Subscriber.email) == email.lower()).with_for_update()
     )
@@ -158,11 +152,6 @@ def check_confirm_token(token: str) -> tuple[int, datetime]:
     return subscription_id, issued_at
 
 
-def _issued_before(issued_at: datetime, moment: datetime | None) -> bool:
-    # Token timestamps have one-second resolution.
-    return moment is not None and issued_at.timestamp() < int(moment.timestamp())
-
-
 def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
     subscription_id, issued_at = check_confirm_token(token)
     with write_transaction() as session:
@@ -172,7 +161,7 @@ def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
         list_name = subscription.mailing_list.name
         if subscription.status == SubscriptionStatus.CONFIRMED:
             return ConfirmOutcome(list_name, already_confirmed=True)
-        if subscription.status == SubscriptionStatus.UNSUBSCRIBED and _issued_before(
+        if subscription.status == SubscriptionStatus.UNSUBSCRIBED and issued_before(
             issued_at, subscription.unsubscribed_at
         ):
             # Coming back after leaving needs a fresh request, not an old link.

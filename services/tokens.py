@@ -13,6 +13,9 @@ from services.errors import ExpiredToken, InvalidToken
 class Purpose(StrEnum):
     CONFIRM_SUBSCRIPTION = "confirm-subscription"
     UNSUBSCRIBE = "unsubscribe"
+    CONFIRM_ENROLLMENT = "confirm-enrollment"
+    CANCEL_ENROLLMENT = "cancel-enrollment"
+    STOP_COURSE_MAIL = "stop-course-mail"
 
 
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
@@ -39,3 +42,8 @@ def read_token(purpose: Purpose, token: str, max_age: int | None = None) -> tupl
     if not isinstance(payload, dict):
         raise InvalidToken("This link is not valid.")
     return payload, issued_at
+
+
+def issued_before(issued_at: datetime, moment: datetime | None) -> bool:
+    """Whether a token was issued before `moment` (token times have one-second resolution)."""
+    return moment is not None and issued_at.timestamp() < int(moment.timestamp())

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -49,3 +50,11 @@ def write_transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def insert_unless_exists(session: Session, model: type, **values) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: concurrent inserts of one key meet at its
+    unique index and exactly one succeeds. Returns whether this one inserted."""
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    result = session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1

@@ -1,7 +1,10 @@
 """Rules for what people type: one place, used by every form, the API and imports."""
 
 import unicodedata
+from functools import cache
 
+import phonenumbers
+import pycountry
 from email_validator import EmailNotValidError, validate_email
 
 from services.errors import InvalidInput
@@ -27,16 +30,14 @@ def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> s
     return result.normalized
 
 
-def clean_text(raw: str | None, *, field: str, label: str, max_length: int,
-               multiline: bool = False) -> str:
+def clean_text(raw: str | None, *, field: str, label: str, max_length: int, multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", (raw or "").strip())
     if multiline:
-        value = value.replace("\r\n", "\n")
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > max_length:
         raise InvalidInput(field, f"{label} can be at most {max_length} characters.")
-    allowed = {"\n"} if multiline else set()
     if "\ufffd" in value or any(
-        unicodedata.category(ch) in _FORBIDDEN_CATEGORIES and ch not in allowed for ch in value
+        unicodedata.category(ch) in _FORBIDDEN_CATEGORIES and not (multiline and ch == "\n") for ch in value
     ):
         raise InvalidInput(field, f"{label} contains characters that are not allowed.")
     return value
@@ -44,3 +45,38 @@ def clean_text(raw: str | None, *, field: str, label: str, max_length: int,
 
 def clean_full_name(raw: str | None) -> str:
     return clean_text(raw, field="full_name", label="Full name", max_length=FULL_NAME_MAX_LENGTH)
+
+
+PHONE_MAX_LENGTH = 32
+
+
+def clean_phone(raw: str | None, *, field: str = "phone") -> str | None:
+    """An optional international number (+ and country code), stored as E.164."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    if len(value) > PHONE_MAX_LENGTH:
+        raise InvalidInput(field, f"A phone number can be at most {PHONE_MAX_LENGTH} characters.")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidInput(field, "Enter a valid phone number in international format, "
+                                  "starting with + and the country code, e.g. +44 20 7946 0958.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@cache
+def countries() -> tuple[tuple[str, str], ...]:
+    """(ISO 3166-1 alpha-2 code, name) for every country, by name."""
+    return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda pair: pair[1]))
+
+
+def clean_country(raw: str | None, *, field: str = "country") -> str | None:
+    value = (raw or "").strip().upper()
+    if not value:
+        return None
+    if len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
+        raise InvalidInput(field, "Choose a country from the list.")
+    return value

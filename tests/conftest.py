@@ -3,13 +3,15 @@ PostgreSQL), a real SMTP sink, clients and factories."""
 
 import os
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import create_app
 from extensions import db
-from models import Base, MailingList, OutboxMessage
+from models import Base, Cohort, Course, MailingList, OutboxMessage
+from models.base import utcnow
 from services.consent import ConsentOrigin
 from services.outbox_worker import drain
 from tests.smtp_sink import SMTPSink
@@ -153,3 +155,33 @@ def signed_in_client(client, staff_user):
     """The test client, signed in as the owner `staff_user`."""
     assert sign_in(client, staff_user.email).status_code == 303
     return client
+
+
+@pytest.fixture
+def make_cohort(app):
+    """A cohort of a published online course (one course per slug), taking enrolments
+    by default: opened yesterday, closing when it starts."""
+
+    def make(*, capacity: int | None = 10, starts_in_days: int = 30, opened_days_ago: int = 1,
+             closes_in_days: int | None = None, course_slug: str = "ir-certificate",
+             label: str | None = None, seats_taken: int = 0) -> Cohort:
+        course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+        if course is None:
+            course = Course(slug=course_slug, title=f"Course {course_slug}", summary="A test course.",
+                            description="Six weeks of **reading**.", duration_weeks=6, fee_minor=24900,
+                            currency="EUR", contact_email="courses@example.org", is_published=True)
+            db.session.add(course)
+        now = utcnow()
+        starts_on = (now + timedelta(days=starts_in_days)).date()
+        opens = now - timedelta(days=opened_days_ago)
+        closes = now + timedelta(days=closes_in_days) if closes_in_days is not None else \
+            now + timedelta(days=starts_in_days - 1)
+        cohort = Cohort(course=course, label=label or f"Cohort {starts_on}", starts_on=starts_on,
+                        ends_on=starts_on + timedelta(weeks=6), enrolment_opens_at=opens,
+                        enrolment_closes_at=max(closes, opens + timedelta(seconds=1)),
+                        capacity=capacity, timezone="UTC", seats_taken=seats_taken)
+        db.session.add(cohort)
+        db.session.commit()
+        return cohort
+
+    return make

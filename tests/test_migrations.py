@@ -72,3 +72,27 @@ def test_downgrade_to_base_and_up_again(migration_app):
     upgrade()
     command.downgrade(migrate.get_config(), "base")
     upgrade()
+
+
+def test_migrated_schema_keeps_one_enrollment_per_address_and_cohort_and_caps_seats(migration_app):
+    upgrade()
+    with db.engine.connect() as connection:
+        connection.execute(text(
+            "INSERT INTO courses (id, slug, title, summary, description, format, duration_weeks, fee_minor, "
+            "currency, contact_email, is_published, created_at) VALUES (1, 'c', 'C', '', '', 'online', 6, 0, "
+            "'EUR', 'c@example.org', true, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO cohorts (id, course_id, label, starts_on, ends_on, enrolment_opens_at, "
+            "enrolment_closes_at, capacity, timezone, seats_taken, created_at) VALUES (1, 1, 'L', '2030-01-07', "
+            "'2030-02-15', '2029-12-01 00:00:00+00:00', '2030-01-06 00:00:00+00:00', 1, 'UTC', 1, "
+            "CURRENT_TIMESTAMP)"))
+        insert = text("INSERT INTO enrollments (cohort_id, full_name, email, status, created_at, requested_at, "
+                      "status_changed_at) VALUES (1, 'A', :email, 'pending', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+                      "CURRENT_TIMESTAMP)")
+        connection.execute(insert, {"email": "Reader@example.com"})
+        connection.commit()
+        with pytest.raises(IntegrityError):
+            connection.execute(insert, {"email": "reader@EXAMPLE.com"})
+        connection.rollback()
+    with db.engine.connect() as connection, pytest.raises(IntegrityError):
+        connection.execute(text("UPDATE cohorts SET seats_taken = 2 WHERE id = 1"))

@@ -1,0 +1,146 @@
+"""Course catalogue, enrolment form, and the links in enrolment mails."""
+
+from flask import abort, redirect, render_template, url_for
+
+from blueprints.courses import bp
+from blueprints.courses.forms import EnrollForm
+from blueprints.public.routes import public_post_limit
+from blueprints.requests import consent_origin
+from extensions import csrf, db, limiter
+from services import courses, enrollments, subscriptions
+from services.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, CURRENT_ENROLL_WORDING, WORDINGS
+from services.enrollment_details import EnrollmentInput
+from services.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, NotFound
+from services.tokens import Purpose
+
+bp.add_app_template_filter(courses.long_date, "long_date")
+bp.add_app_template_filter(courses.fee_label, "fee")
+
+
+def _published_course(slug: str):
+    try:
+        return courses.published_course(db.session, slug)
+    except NotFound:
+        abort(404)
+
+
+def _newsletter_name() -> str | None:
+    try:
+        return subscriptions.default_list(db.session).name
+    except NotFound:
+        return None
+
+
+@bp.route("/courses")
+def index():
+    return render_template("courses/index.html", listings=courses.published_courses(db.session))
+
+
+@bp.route("/courses/<slug>")
+def detail(slug):
+    course = _published_course(slug)
+    return render_template("courses/detail.html", course=course,
+                           description=courses.description_html(course),
+                           open_cohorts=courses.open_cohorts(course),
+                           upcoming=courses.upcoming_cohorts(course))
+
+
+@bp.route("/courses/<slug>/enroll", methods=["GET", "POST"])
+@limiter.limit(public_post_limit, methods=["POST"])
+def enroll(slug):
+    course = _published_course(slug)
+    open_cohorts = courses.open_cohorts(course)
+    form = EnrollForm()
+    if form.validate_on_submit():
+        if form.filled_by_bot():
+            return redirect(url_for(".check_inbox", slug=slug), 303)
+        try:
+            enrollments.enroll(
+                slug,
+                EnrollmentInput(cohort=form.cohort.data, full_name=form.full_name.data, email=form.email.data,
+                               phone=form.phone.data, country=form.country.data,
+                               organisation=form.organisation.data, note=form.note.data,
+                               newsletter=form.newsletter.data),
+                consent_origin("course-enroll", wording_version=CURRENT_ENROLL_WORDING),
+            )
+        except InvalidInput as error:
+            getattr(form, error.field, form.email).errors.append(error.message)
+        else:
+            return redirect(url_for(".check_inbox", slug=slug), 303)
+    elif len(open_cohorts) == 1 and not form.cohort.data:
+        form.cohort.data = str(open_cohorts[0].cohort.id)
+    return render_template(
+        "courses/enroll.html", course=course, open_cohorts=open_cohorts, upcoming=courses.upcoming_cohorts(course),
+        form=form, wording=WORDINGS[CURRENT_ENROLL_WORDING], newsletter_name=_newsletter_name(),
+        newsletter_wording=WORDINGS[CURRENT_ENROLL_NEWSLETTER_WORDING],
+    ), 400 if form.errors else 200
+
+
+@bp.route("/courses/<slug>/enroll/check-your-inbox")
+def check_inbox(slug):
+    return render_template("courses/check_inbox.html", course=_published_course(slug))
+
+
+def _problem(error: Exception):
+    status = 410 if isinstance(error, ExpiredToken) else 409 if isinstance(error, Closed) else 400
+    return render_template("courses/problem.html", message=str(error),
+                           expired=isinstance(error, ExpiredToken)), status
+
+
+# As with newsletter links, the signed token is the authority for these POSTs, not a
+# cookie, so they need no CSRF token; a GET only shows a button.
+def _link_page(purpose: Purpose, token: str, template: str):
+    try:
+        enrollment = enrollments.describe(purpose, token)
+    except InvalidToken as error:
+        return _problem(error)
+    return render_template(template, token=token, enrollment=enrollment)
+
+
+@bp.route("/enrollments/confirm/<token>", methods=["GET"])
+def confirm(token):
+    return _link_page(Purpose.CONFIRM_ENROLLMENT, token, "courses/confirm.html")
+
+
+@bp.route("/enrollments/confirm/<token>", methods=["POST"])
+@csrf.exempt
+@limiter.limit(public_post_limit)
+def confirm_post(token):
+    try:
+        outcome = enrollments.confirm(token, consent_origin("enrollment-confirm-link"))
+    except (InvalidToken, Closed) as error:
+        return _problem(error)
+    return render_template("courses/confirmed.html", outcome=outcome)
+
+
+@bp.route("/enrollments/cancel/<token>", methods=["GET"])
+def cancel(token):
+    return _link_page(Purpose.CANCEL_ENROLLMENT, token, "courses/cancel.html")
+
+
+@bp.route("/enrollments/cancel/<token>", methods=["POST"])
+@csrf.exempt
+@limiter.limit(public_post_limit)
+def cancel_post(token):
+    try:
+        outcome = enrollments.cancel(token, consent_origin("enrollment-cancel-link"))
+    except InvalidToken as error:
+        return _problem(error)
+    return render_template("courses/cancelled.html", outcome=outcome)
+
+
+@bp.route("/enrollments/stop-mail/<token>", methods=["GET"])
+def stop_mail(token):
+    return _link_page(Purpose.STOP_COURSE_MAIL, token, "courses/stop_mail.html")
+
+
+@bp.route("/enrollments/stop-mail/<token>", methods=["POST"])
+@csrf.exempt
+@limiter.limit(public_post_limit)
+def stop_mail_post(token):
+    """RFC 8058 one-click target: answers 200 with no redirect and needs no cookie."""
+    try:
+        outcome = enrollments.stop_optional_mail(token, consent_origin("enrollment-list-unsubscribe"))
+    except InvalidToken as error:
+        return _problem(error)
+    return render_template("courses/mail_stopped.html", outcome=outcome, token=token)

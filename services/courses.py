@@ -1,0 +1,211 @@
+"""The course catalogue: what is published and which cohorts take enrolments;
+creating courses and cohorts (from the CLI until the staff console can)."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo, available_timezones
+
+import markdown
+import nh3
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from models import Cohort, Course, CourseFormat
+from models.base import utcnow
+from services import audit
+from services.errors import InvalidInput, NotFound
+from services.money import clean_currency, format_fee, parse_fee
+from services.transactions import write_transaction
+from services.validation import clean_text, normalise_email
+
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_DURATION_WEEKS = 104
+
+
+class EnrolmentState(StrEnum):
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"  # the window has passed, or the cohort has started
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def cohort_starts_at(cohort: Cohort) -> datetime:
+    """Midnight at the start of `starts_on` in the cohort's timezone."""
+    return datetime.combine(cohort.starts_on, time.min, ZoneInfo(cohort.timezone))
+
+
+def has_started(cohort: Cohort, now: datetime | None = None) -> bool:
+    return (now or utcnow()) >= cohort_starts_at(cohort)
+
+
+def enrolment_state(cohort: Cohort, now: datetime | None = None) -> EnrolmentState:
+    now = now or utcnow()
+    if now >= cohort.enrolment_closes_at or has_started(cohort, now):
+        return EnrolmentState.CLOSED
+    if now < cohort.enrolment_opens_at:
+        return EnrolmentState.NOT_YET_OPEN
+    return EnrolmentState.OPEN
+
+
+def closed_message(cohort: Cohort, now: datetime | None = None) -> str | None:
+    """Why `cohort` takes no enrolment now, in words for the reader; None when it does."""
+    state = enrolment_state(cohort, now)
+    if state is EnrolmentState.OPEN:
+        return None
+    if state is EnrolmentState.NOT_YET_OPEN:
+        opens = cohort.enrolment_opens_at.astimezone(ZoneInfo(cohort.timezone)).date()
+        return f"Enrolment for {cohort.label} opens on {long_date(opens)}."
+    if has_started(cohort, now):
+        return f"{cohort.label} has already started, so it no longer takes enrolments."
+    return f"Enrolment for {cohort.label} has closed."
+
+
+@dataclass(frozen=True)
+class CohortAvailability:
+    cohort: Cohort
+    state: EnrolmentState
+    seats_left: int | None  # None: no seat limit
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is EnrolmentState.OPEN
+
+    @property
+    def label(self) -> str:
+        if self.state is EnrolmentState.NOT_YET_OPEN:
+            opens = self.cohort.enrolment_opens_at.astimezone(ZoneInfo(self.cohort.timezone)).date()
+            return f"Enrolment opens {long_date(opens)}"
+        if self.state is EnrolmentState.CLOSED:
+            return "Enrolment closed"
+        if self.seats_left is None:
+            return "Places available"
+        if self.seats_left == 0:
+            return "Waitlist open"
+        return f"{self.seats_left} seat{'' if self.seats_left == 1 else 's'} left"
+
+
+def availability(cohort: Cohort, now: datetime | None = None) -> CohortAvailability:
+    seats_left = None if cohort.capacity is None else max(cohort.capacity - cohort.seats_taken, 0)
+    return CohortAvailability(cohort, enrolment_state(cohort, now), seats_left)
+
+
+def upcoming_cohorts(course: Course, now: datetime | None = None) -> list[CohortAvailability]:
+    """Cohorts that have not started, soonest first."""
+    now = now or utcnow()
+    return [availability(c, now) for c in course.cohorts if not has_started(c, now)]
+
+
+def open_cohorts(course: Course, now: datetime | None = None) -> list[CohortAvailability]:
+    return [a for a in upcoming_cohorts(course, now) if a.is_open]
+
+
+@dataclass(frozen=True)
+class CourseListing:
+    course: Course
+    next_cohort: CohortAvailability | None
+
+    @property
+    def fee(self) -> str:
+        return fee_label(self.course)
+
+
+def published_courses(session: Session) -> list[CourseListing]:
+    courses = session.scalars(
+        select(Course).where(Course.is_published).options(selectinload(Course.cohorts)).order_by(Course.title)
+    )
+    now = utcnow()
+    return [CourseListing(course, next(iter(upcoming_cohorts(course, now)), None)) for course in courses]
+
+
+def published_course(session: Session, slug: str) -> Course:
+    course = session.scalar(select(Course).where(Course.slug == slug, Course.is_published))
+    if course is None:
+        raise NotFound("There is no such course.")
+    return course
+
+
+def fee_label(course: Course) -> str:
+    return format_fee(course.fee_minor, course.currency)
+
+
+def description_html(course: Course) -> Markup:
+    """The Markdown description as HTML, with anything unsafe removed."""
+    return Markup(nh3.clean(markdown.markdown(course.description)))  # noqa: S704  (sanitised by nh3)
+
+
+def create_course(*, slug: str, title: str, contact_email: str, duration_weeks: int,
+                  summary: str = "", description: str = "", course_format: str = CourseFormat.ONLINE,
+                  fee: str = "0", currency: str = "EUR", published: bool = False,
+                  actor: audit.Actor = audit.CLI) -> Course:
+    if not SLUG_PATTERN.fullmatch(slug or "") or len(slug) > 80:
+        raise InvalidInput("slug", "A slug is 1 to 80 lower-case letters, digits and single hyphens.")
+    if course_format not in set(CourseFormat):
+        raise InvalidInput("format", f"The format is one of: {', '.join(CourseFormat)}.")
+    if not 1 <= duration_weeks <= MAX_DURATION_WEEKS:
+        raise InvalidInput("weeks", f"The duration is 1 to {MAX_DURATION_WEEKS} weeks.")
+    currency = clean_currency(currency)
+    course = Course(
+        slug=slug,
+        title=clean_text(title, field="title", label="Title", max_length=200),
+        summary=clean_text(summary, field="summary", label="Summary", max_length=500),
+        description=clean_text(description, field="description", label="Description",
+                               max_length=20_000, multiline=True),
+        format=CourseFormat(course_format), duration_weeks=duration_weeks,
+        fee_minor=parse_fee(fee, currency), currency=currency,
+        contact_email=normalise_email(contact_email), is_published=published,
+    )
+    if not course.title:
+        raise InvalidInput("title", "Give the course a title.")
+    with write_transaction() as session:
+        session.add(course)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise InvalidInput("slug", f"A course with the slug {slug!r} already exists.") from None
+        audit.record(session, actor, "course.create", target=slug)
+    return course
+
+
+def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def create_cohort(*, course_slug: str, label: str, starts_on: date, ends_on: date,
+                  enrolment_opens_at: datetime | None = None, enrolment_closes_at: datetime | None = None,
+                  capacity: int | None = None, timezone: str = "UTC",
+                  actor: audit.Actor = audit.CLI) -> Cohort:
+    """Naive opening and closing times are read in the cohort's timezone; by default
+    enrolment opens now and closes when the cohort starts."""
+    if timezone not in available_timezones():
+        raise InvalidInput("timezone", "Give an IANA timezone such as Europe/London or UTC.")
+    zone = ZoneInfo(timezone)
+    label = clean_text(label, field="label", label="Label", max_length=120)
+    if not label:
+        raise InvalidInput("label", "Give the cohort a label, e.g. 'Spring 2027'.")
+    if ends_on < starts_on:
+        raise InvalidInput("ends", "The cohort cannot end before it starts.")
+    if capacity is not None and capacity < 1:
+        raise InvalidInput("capacity", "Capacity is at least 1 (or leave it unlimited).")
+    opens = _aware(enrolment_opens_at or utcnow(), zone)
+    closes = _aware(enrolment_closes_at or datetime.combine(starts_on, time.min, zone), zone)
+    if closes <= opens:
+        raise InvalidInput("closes", "Enrolment must close after it opens.")
+    with write_transaction() as session:
+        course = session.scalar(select(Course).where(Course.slug == course_slug))
+        if course is None:
+            raise InvalidInput("course", f"There is no course with the slug {course_slug!r}.")
+        cohort = Cohort(course=course, label=label, starts_on=starts_on, ends_on=ends_on,
+                        enrolment_opens_at=opens, enrolment_closes_at=closes,
+                        capacity=capacity, timezone=timezone, seats_taken=0)
+        session.add(cohort)
+        session.flush()
+        audit.record(session, actor, "cohort.create", target=f"{course_slug}/{cohort.id}",
+                     details={"label": label, "starts_on": starts_on.isoformat(), "capacity": capacity})
+    return cohort
