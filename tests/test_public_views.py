@@ -198,3 +198,12 @@ def test_healthz_answers_200_with_database_and_503_without(client, tmp_path):
     broken = create_app({"APP_ENV": "testing",
                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"})
     assert broken.test_client().get("/healthz").status_code == 503
+
+
+def test_unknown_or_private_list_is_explained_on_the_form(client, newsletter, make_list):
+    make_list("staff-only", public=False)
+    for slug in ("staff-only", "no-such-list"):
+        response = post_subscribe(client, "reader@example.com", list=slug)
+        assert response.status_code == 400
+        assert "That newsletter does not exist." in response.get_data(as_text=True)
+    assert count(Subscriber) == 0

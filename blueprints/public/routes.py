@@ -16,6 +16,15 @@ def public_post_limit() -> str:
     return current_app.config["PUBLIC_POST_RATE_LIMIT"]
 
 
+def show_error(form, error: InvalidInput) -> None:
+    """Beside its field when the reader can see the field; otherwise for the whole form."""
+    field = form._fields.get(error.field)
+    if field is not None and field.type != "HiddenField":
+        field.errors.append(error.message)
+    else:
+        form.form_errors.append(error.message)
+
+
 @bp.route("/")
 def index():
     return redirect(url_for(".subscribe"))
@@ -36,7 +45,7 @@ def subscribe():
                 list_slug=form.list.data or None,
             )
         except InvalidInput as error:
-            getattr(form, error.field, form.email).errors.append(error.message)
+            show_error(form, error)
         else:
             return redirect(url_for(".check_inbox"), 303)
     status = 400 if form.errors else 200
