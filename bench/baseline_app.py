@@ -47,9 +47,9 @@ def subscribe():
     db, p = connection(), local.param
     if isinstance(db, sqlite3.Connection):
         db.execute("BEGIN IMMEDIATE")
-    db.execute(f"INSERT INTO baseline_subscribers (email, full_name, created_at) VALUES ({p}, {p}, "  # noqa: S608
+    db.execute(f"INSERT INTO baseline_subscribers (email, full_name, created_at) VALUES ({p}, {p}, "
                f"CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING", (email, request.form.get("full_name", "")))
-    db.execute(f"INSERT INTO baseline_outbox (recipient, body, created_at) VALUES ({p}, {p}, "  # noqa: S608
+    db.execute(f"INSERT INTO baseline_outbox (recipient, body, created_at) VALUES ({p}, {p}, "
                f"CURRENT_TIMESTAMP)", (email, "Please confirm"))
     db.execute("COMMIT") if isinstance(db, sqlite3.Connection) else db.commit()
     return redirect("/thanks", 303)

@@ -1,0 +1,168 @@
+"""Staff pages at a million subscribers: p50/p95 of the dashboard, the subscriber
+list (first page, a deep page) and searches, each against GET /healthz on the same
+server in the same run (the cost of any request at all)."""
+
+import os
+import re
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+
+import psycopg
+
+from bench.common import BIN, ROOT, Figure, Gunicorn, flask_cli, fresh_postgres_database
+
+ROWS = int(os.environ.get("BENCH_STAFF_ROWS", "1000000"))
+SAMPLES = 30
+PASSWORD = "bench-password-for-staff"
+
+# Subscribers created one a second backwards from now; a third pending, 500 article sources.
+SUBSCRIBERS_SQL = """INSERT INTO subscribers (email, full_name, created_at)
+    SELECT 'reader' || n || '@example.com', 'Reader ' || n, {ago} FROM ({series}) AS numbers"""
+SUBSCRIPTIONS_SQL = """INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at,
+        requested_at, confirmed_at, source_url)
+    SELECT id, {list_id}, CASE WHEN id % 3 = 0 THEN 'pending' ELSE 'confirmed' END, created_at, created_at,
+           created_at, CASE WHEN id % 3 = 0 THEN NULL ELSE created_at END,
+           'https://news.example/world/article-' || (id % 500)
+    FROM subscribers"""
+CONSENT_SQL = """INSERT INTO consent_events (subscriber_id, list_id, action, occurred_at, form, wording_version,
+        ip, user_agent, source_url)
+    SELECT subscriber_id, list_id, 'subscribe_requested', created_at, 'embed', 'subscribe-v1', '192.0.2.1',
+           'bench', source_url FROM subscriptions"""
+
+
+def fill(database_url: str) -> None:
+    env = {"APP_ENV": "development", "DATABASE_URL": database_url}
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "demo", "seed")
+    if database_url.startswith("postgresql"):
+        statements = {"series": f"SELECT generate_series(1, {ROWS}) AS n",
+                      "ago": "now() - make_interval(secs => n)"}
+        connection = psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True)
+    else:
+        statements = {"series": f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {ROWS}) "
+                                "SELECT n FROM g",
+                      "ago": "strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || n || ' seconds') || '.000000'"}
+        connection = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    list_id = connection.execute("SELECT id FROM mailing_lists WHERE is_default").fetchone()[0]
+    for sql in (SUBSCRIBERS_SQL, SUBSCRIPTIONS_SQL, CONSENT_SQL):
+        connection.execute(sql.format(list_id=list_id, **statements))
+    connection.execute("ANALYZE")
+    connection.close()
+    subprocess.run([str(BIN / "flask"), "--app", "app", "admin", "create", "bench@example.com", "--role", "owner",
+                    "--password-stdin"], input=PASSWORD, text=True, cwd=ROOT, check=True,
+                   env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+
+
+class StaffClient:
+    """Signs in like a browser and keeps the session cookie (sent by hand: it is Secure)."""
+
+    def __init__(self, url: str):
+        self.url, self.cookie = url, ""
+        page = self.get("/admin/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({"csrf_token": token, "email": "bench@example.com", "password": PASSWORD})
+        request = urllib.request.Request(f"{url}/admin/login", data=body.encode(), headers={"Cookie": self.cookie})
+        opener = urllib.request.build_opener(NoRedirect)
+        with opener.open(request) as response:
+            self._keep_cookie(response)
+        assert "Sign out" in self.get("/admin/"), "sign-in failed"
+
+    def _keep_cookie(self, response) -> None:
+        if cookie := response.headers.get("Set-Cookie"):
+            self.cookie = cookie.split(";", 1)[0]
+
+    def get(self, path: str) -> str:
+        request = urllib.request.Request(f"{self.url}{path}", headers={"Cookie": self.cookie})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            self._keep_cookie(response)
+            return response.read().decode()
+
+    def timings_ms(self, path: str) -> list[float]:
+        for _ in range(3):
+            self.get(path)
+        samples = []
+        for _ in range(SAMPLES):
+            started = time.perf_counter()
+            self.get(path)
+            samples.append((time.perf_counter() - started) * 1000)
+        return samples
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+    def http_error_303(self, request, response, code, message, headers):
+        return response
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18]
+
+
+def deep_cursor(database_url: str) -> str:
+    from services.pagination import encode_cursor
+
+    sql = f"SELECT created_at, id FROM subscribers ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET {ROWS * 9 // 10}"
+    if database_url.startswith("postgresql"):
+        with psycopg.connect(database_url.replace("+psycopg", "")) as connection:
+            created_at, row_id = connection.execute(sql).fetchone()
+    else:
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            text, row_id = connection.execute(sql).fetchone()
+            created_at = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return encode_cursor([created_at, row_id])
+
+
+def measure(database: str, port: int) -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = (fresh_postgres_database("roster_bench_staff") if database == "postgresql"
+                        else f"sqlite:///{tmp}/staff.sqlite3")
+        started = time.monotonic()
+        fill(database_url)
+        filled_in = time.monotonic() - started
+        env = {"APP_ENV": "production", "SECRET_KEY": "s" * 48, "DATABASE_URL": database_url,
+               "RATELIMIT_ENABLED": "false", "MAIL_BACKEND": "console"}
+        server = Gunicorn("app:create_app()", 2, port, env)
+        try:
+            client = StaffClient(server.url)
+            baseline = client.timings_ms("/healthz")
+            pages = {
+                "dashboard": "/admin/",
+                "subscriber list, first page": "/admin/subscribers",
+                "subscriber list, page at 90% depth": "/admin/subscribers?" + urllib.parse.urlencode(
+                    {"after": deep_cursor(database_url)}),
+                "search by email prefix": "/admin/subscribers?q=reader123456",
+                "search by name": "/admin/subscribers?q=Reader+654321",
+                "filter: pending, one source": "/admin/subscribers?status=pending&source="
+                                               "https%3A%2F%2Fnews.example%2Fworld%2Farticle-42",
+            }
+            figures = []
+            for label, path in pages.items():
+                samples = client.timings_ms(path)
+                figures.append(Figure(
+                    name=f"staff: {label}, {ROWS:,} subscribers, {database}",
+                    ours=f"p50 {statistics.median(samples):.0f} ms, p95 {p95(samples):.0f} ms",
+                    baseline=f"GET /healthz p95 {p95(baseline):.1f} ms",
+                    ratio=p95(samples) / p95(baseline), target="p95 < 300 ms", met=p95(samples) < 300,
+                    note=f"database filled in {filled_in:.0f} s" if label == "dashboard" else "",
+                ))
+            return figures
+        finally:
+            server.stop()
+
+
+def run() -> list[Figure]:
+    os.chdir(ROOT)
+    return measure("postgresql", 5400) + measure("sqlite", 5410)
+
+
+if __name__ == "__main__":
+    for figure in run():
+        print(figure)
