@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
+from models.imports import ImportJob, ImportStatus
 from models.outbox import OutboxMessage, OutboxStatus
 from models.privacy import ErasureTombstone
 from models.staff import AuditEvent, StaffRole, StaffUser
@@ -13,6 +14,8 @@ __all__ = [
     "ConsentAction",
     "ConsentEvent",
     "ErasureTombstone",
+    "ImportJob",
+    "ImportStatus",
     "MailingList",
     "OutboxMessage",
     "OutboxStatus",
