@@ -63,6 +63,9 @@ class Config:
     PUBLIC_POST_RATE_LIMIT = os.environ.get("PUBLIC_POST_RATE_LIMIT", "20 per minute; 200 per hour")
 
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Largest import file (a zip: also its unpacked size); an upload route needs its own
+    # request limit this large.
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -6,6 +6,8 @@ from flask import Flask
 def register_commands(app: Flask) -> None:
     from commands.demo import demo_cli
     from commands.outbox import outbox_cli
+    from commands.subscribers import subscribers_cli
 
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(subscribers_cli)

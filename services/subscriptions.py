@@ -9,7 +9,6 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -20,7 +19,7 @@ from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
 from services.tokens import Purpose, make_token, read_token
-from services.transactions import write_transaction
+from services.transactions import dialect_insert, write_transaction
 from services.validation import clean_full_name, normalise_email
 
 
@@ -63,7 +62,7 @@ def _lock_or_create_subscriber(session: Session, email: str, full_name: str) -> 
     Concurrent identical sign-ups meet at the unique index: one inserts, the
     others wait for it and then find its row.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     session.execute(
         insert(Subscriber)
         .values(email=email, full_name=full_name, created_at=utcnow())
