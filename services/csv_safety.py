@@ -66,12 +66,14 @@ class CsvStream:
     """Encoded CSV chunks of a select's rows, fetched in batches over a streaming
     cursor, so memory stays flat however many rows there are.
 
+    `row_cells(row)` turns a row into formula-safe cells (default: `safe_row`, every
+    cell escaped; an export that knows which cells hold text may escape just those).
     `rows_written` counts rows so far; `on_finish(rows, completed)` runs once when
     the stream ends, fails or is closed early (a client that went away).
     """
 
     def __init__(self, engine: Engine, statement: Select, header: Sequence[str], *,
-                 row_cells: Callable[[Sequence], Sequence] | None = None, bom: bool = False,
+                 row_cells: Callable[[Sequence], Sequence] = safe_row, bom: bool = False,
                  on_finish: Callable[[int, bool], None] | None = None):
         self.rows_written = 0
         self._on_finish = on_finish
@@ -98,10 +100,7 @@ class CsvStream:
                 result = connection.execution_options(
                     stream_results=True, yield_per=STREAM_BATCH_ROWS).execute(statement)
                 for rows in result.partitions():
-                    if row_cells is None:
-                        writer.writerows(map(safe_row, rows))
-                    else:
-                        writer.writerows([safe_row(row_cells(row)) for row in rows])
+                    writer.writerows(map(row_cells, rows))
                     self.rows_written += len(rows)
                     yield _drain(buffer)
             completed = True

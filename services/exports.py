@@ -13,7 +13,7 @@ from models import ConsentAction, ConsentEvent, MailingList, Subscriber, Subscri
 from models.base import utcnow
 from services import audit
 from services.audit import Actor
-from services.csv_safety import CsvStream, csv_timestamp
+from services.csv_safety import CsvStream, csv_timestamp, escape_formula
 from services.errors import InvalidInput
 
 HEADER = ("Email Address", "First Name", "Last Name", "Full Name", "List", "Status", "Source",
@@ -74,9 +74,12 @@ def export_statement(list_id: int | None, statuses: tuple[str, ...]):
 
 
 def _row_cells(row) -> tuple:
-    email, full_name, *rest = row
+    """Split the name and escape the cells people typed; the rest are our own
+    timestamps, IPs and status words, which never start with a formula trigger."""
+    email, full_name, list_name, status, source, *consent = row
     first, _, last = full_name.partition(" ")
-    return (email, first, last, full_name, *rest)
+    return (escape_formula(email), escape_formula(first), escape_formula(last), escape_formula(full_name),
+            escape_formula(list_name), status, escape_formula(source), *consent)
 
 
 def _check_filters(session: Session, filters: SubscriberFilters) -> int | None:

@@ -62,7 +62,7 @@ def _lock_or_create_subscriber(session: Session, email: str, full_name: str) -> 
     Concurrent identical sign-ups meet at the unique index: one inserts, the
     others wait for it and then find its row.
     """
-    insert = dialect_insert(session)
+    insert = dialect_insert(session.get_bind().dialect)
     session.execute(
         insert(Subscriber)
         .values(email=email, full_name=full_name, created_at=utcnow())

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -38,9 +38,9 @@ def configure_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def dialect_insert(session: Session):
+def dialect_insert(dialect: Dialect):
     """The dialect's INSERT construct, which has ON CONFLICT (PostgreSQL and SQLite)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
 
 
 @contextmanager
