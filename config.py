@@ -72,6 +72,9 @@ class Config:
     # Reverse proxies in front of Roster whose X-Forwarded-For/-Proto/-Host to trust (0: none).
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Largest import file (a zip: also its unpacked size); an upload route needs its own
+    # request limit this large.
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

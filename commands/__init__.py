@@ -9,6 +9,7 @@ def register_commands(app: Flask) -> None:
     from commands.demo import demo_cli
     from commands.maintenance import maintenance_cli
     from commands.outbox import outbox_cli
+    from commands.subscribers import subscribers_cli
 
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_cli)
@@ -16,3 +17,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(admin_cli)
     app.cli.add_command(courses_cli)
     app.cli.add_command(cohorts_cli)
+    app.cli.add_command(subscribers_cli)

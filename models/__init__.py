@@ -3,6 +3,7 @@
 from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
 from models.courses import Cohort, Course, CourseFormat, Enrollment, EnrollmentStatus
+from models.imports import ImportJob, ImportStatus
 from models.outbox import OutboxMessage, OutboxStatus
 from models.privacy import ErasureTombstone
 from models.staff import AuditEvent, StaffRole, StaffUser
@@ -19,6 +20,8 @@ __all__ = [
     "Enrollment",
     "EnrollmentStatus",
     "ErasureTombstone",
+    "ImportJob",
+    "ImportStatus",
     "MailingList",
     "OutboxMessage",
     "OutboxStatus",

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -19,6 +19,13 @@ class ConsentAction(enum.StrEnum):
     ENROLLMENT_CONFIRMED = "enrollment_confirmed"
     ENROLLMENT_CANCELLED = "enrollment_cancelled"
     COURSE_MAIL_STOPPED = "course_mail_stopped"
+    # Proof carried over from another service's export (e.g. Mailchimp's OPTIN_TIME).
+    IMPORTED_OPTIN = "imported_optin"
+    IMPORTED_CONFIRM = "imported_confirm"
+    IMPORTED_UNSUBSCRIBE = "imported_unsubscribe"
+
+
+IMPORTED_ACTIONS = (ConsentAction.IMPORTED_OPTIN, ConsentAction.IMPORTED_CONFIRM, ConsentAction.IMPORTED_UNSUBSCRIBE)
 
 
 class ConsentEvent(Base):
@@ -43,3 +50,12 @@ class ConsentEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(500))
     source_url: Mapped[str | None] = mapped_column(String(2000))
+
+
+# Imported proof is keyed, so importing the same file twice records it once.
+Index(
+    "uq_consent_events_imported", ConsentEvent.subscriber_id, ConsentEvent.list_id, ConsentEvent.action,
+    ConsentEvent.occurred_at, unique=True,
+    sqlite_where=text("action IN ('imported_optin', 'imported_confirm', 'imported_unsubscribe')"),
+    postgresql_where=text("action IN ('imported_optin', 'imported_confirm', 'imported_unsubscribe')"),
+)

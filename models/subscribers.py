@@ -23,6 +23,9 @@ class Subscriber(Base):
     email: Mapped[str] = mapped_column(String(320))
     full_name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A suppressed address is never mailed again (e.g. "cleaned": it bounced elsewhere).
+    suppressed_at: Mapped[datetime | None]
+    suppression_reason: Mapped[str | None] = mapped_column(String(40))
 
     subscriptions: Mapped[list["Subscription"]] = relationship(back_populates="subscriber")
 

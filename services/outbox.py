@@ -7,7 +7,7 @@ from flask import current_app, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import OutboxMessage
+from models import OutboxMessage, Subscriber
 from models.base import utcnow
 from services.links import mail_domain
 
@@ -34,11 +34,14 @@ def enqueue(
     unsubscribe_url: str,
     context: dict | None = None,
     attachments: list[dict] | None = None,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Render `templates/email/<template>.txt|.html` and queue it.
 
-    Every mail carries RFC 8058 one-click unsubscribe headers.
+    Every mail carries RFC 8058 one-click unsubscribe headers. Nothing is queued
+    (None) for a suppressed address; callers answer the same either way.
     """
+    if is_suppressed(session, recipient):
+        return None
     context = {**(context or {}), "recipient_name": recipient_name,
                "unsubscribe_url": unsubscribe_url,
                "site_name": current_app.config["SITE_NAME"]}
@@ -80,3 +83,10 @@ def opt_in_mail_allowed(session: Session, recipient: str, category: str = OPT_IN
     if sent_today >= config["OPT_IN_MAIL_DAILY_LIMIT"]:
         return False
     return latest is None or latest <= interval_start
+
+
+def is_suppressed(session: Session, recipient: str) -> bool:
+    return session.scalar(
+        select(Subscriber.id).where(func.lower(Subscriber.email) == recipient.lower(),
+                                    Subscriber.suppressed_at.is_not(None))
+    ) is not None

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -36,6 +36,11 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def dialect_insert(dialect: Dialect):
+    """The dialect's INSERT construct, which has ON CONFLICT (PostgreSQL and SQLite)."""
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+
+
 @contextmanager
 def write_transaction() -> Iterator[Session]:
     """One transaction for one use case: commit on success, roll back on error."""
@@ -55,6 +60,6 @@ def write_transaction() -> Iterator[Session]:
 def insert_unless_exists(session: Session, model: type, **values) -> bool:
     """INSERT … ON CONFLICT DO NOTHING: concurrent inserts of one key meet at its
     unique index and exactly one succeeds. Returns whether this one inserted."""
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing())
+    insert = dialect_insert(session.get_bind().dialect)
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
     return result.rowcount == 1

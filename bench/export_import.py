@@ -1,0 +1,260 @@
+"""Export and import benchmarks against plain-Python baselines, measured in one run.
+
+    python bench/export_import.py [--rows 1000000] [--workdir DIR]
+
+Builds a SQLite database of N confirmed subscribers (each with opt-in and confirm
+consent events) and a Mailchimp-format CSV of N new members, then times, each in
+its own subprocess (peak RSS from ru_maxrss):
+  export: Roster's streamed export vs a sqlite3 cursor + csv.writer loop over the
+          same SQL (the rows Roster selects, formatted the same way);
+  import: Roster's import job vs csv.reader + email-validator + executemany of
+          the same rows (subscriber, subscription, opt-in and confirm events).
+Times start once the app is up (as in a running server); RSS includes it.
+Prints a markdown table. Targets: export <= 1.3x the baseline's time with peak RSS
+< 150 MB; import speed >= 0.5x the baseline's.
+"""
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BATCH = 1000
+MAILCHIMP_HEADER = ["Email Address", "First Name", "Last Name", "Address", "Phone Number", "MEMBER_RATING",
+                    "OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LATITUDE", "LONGITUDE", "GMTOFF",
+                    "DSTOFF", "TIMEZONE", "CC", "REGION", "LAST_CHANGED", "LEID", "EUID", "NOTES", "TAGS"]
+
+
+def make_app(database: Path):
+    os.environ.setdefault("APP_ENV", "testing")
+    from app import create_app
+
+    return create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+                       "IMPORT_MAX_BYTES": 10 * 1024 ** 3})
+
+
+def empty_database(database: Path) -> None:
+    from extensions import db
+    from models import MailingList
+
+    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        leftover.unlink(missing_ok=True)
+    app = make_app(database)
+    with app.app_context():
+        db.create_all()
+        db.session.add(MailingList(slug="updates", name="Updates", is_default=True))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def fill_database(database: Path, rows: int) -> None:
+    """N subscribers, subscriptions and two consent events each, via executemany."""
+    empty_database(database)
+    stamp = "2024-01-02 03:04:05.000000"
+    connection = sqlite3.connect(database)
+    with connection:
+        for start in range(0, rows, 50_000):
+            ids = range(start + 1, min(start + 50_000, rows) + 1)
+            connection.executemany(
+                "INSERT INTO subscribers (id, email, full_name, created_at) VALUES (?, ?, ?, ?)",
+                ((n, f"reader{n}@example.com", f"Reader Number{n}", stamp) for n in ids))
+            connection.executemany(
+                "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at,"
+                " requested_at, confirmed_at, source_url) VALUES (?, 1, 'confirmed', ?, ?, ?, ?, ?)",
+                ((n, stamp, stamp, stamp, stamp, "https://news.example/article") for n in ids))
+            connection.executemany(
+                "INSERT INTO consent_events (subscriber_id, list_id, action, occurred_at, form, ip)"
+                " VALUES (?, 1, ?, ?, 'hosted', ?)",
+                ((n, action, stamp, f"192.0.2.{n % 250}") for n in ids
+                 for action in ("subscribe_requested", "confirmed")))
+    connection.close()
+
+
+def write_mailchimp_csv(path: Path, rows: int) -> None:
+    """Every member with their own opt-in and confirm times and IPs, as in a real export."""
+    start = datetime(2020, 1, 1)
+    with open(path, "w", encoding="utf-8", newline="") as target:
+        writer = csv.writer(target, quoting=csv.QUOTE_ALL)
+        writer.writerow(MAILCHIMP_HEADER)
+        for n in range(rows):
+            optin = start + timedelta(seconds=97 * n)
+            confirm = f"{optin + timedelta(seconds=150):%Y-%m-%d %H:%M:%S}"
+            ip = f"198.51.{n // 250 % 250}.{n % 250}"
+            writer.writerow([f"new.member{n}@example.org", "New", f"Member{n}", "", "", "2",
+                             f"{optin:%Y-%m-%d %H:%M:%S}", ip, confirm, ip,
+                             "", "", "", "", "", "", "", confirm, str(n), f"e{n:x}", "", ""])
+
+
+# --- the measured parts, each run in its own process ------------------------------------------
+
+def export_roster(database: Path, output: Path) -> tuple[int, float]:
+    from services.audit import CLI
+    from services.exports import SubscriberFilters, export_subscribers
+
+    with make_app(database).app_context():
+        started = time.perf_counter()  # the app is up, as in a running server
+        stream = export_subscribers(SubscriberFilters(), CLI)
+        with open(output, "wb") as target:
+            for chunk in stream:
+                target.write(chunk)
+        return stream.rows_written, time.perf_counter() - started
+
+
+def export_sql(database: Path) -> str:
+    from sqlalchemy.dialects import sqlite
+
+    from services.exports import export_statement
+
+    with make_app(database).app_context():
+        return str(export_statement(None, ()).compile(dialect=sqlite.dialect(),
+                                                     compile_kwargs={"literal_binds": True}))
+
+
+def export_baseline(database: Path, output: Path, sql: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    connection = sqlite3.connect(database)
+    rows = 0
+    with open(output, "w", encoding="utf-8", newline="") as target:
+        writer = csv.writer(target)
+        for row in connection.execute(sql):
+            writer.writerow(row)
+            rows += 1
+    return rows, time.perf_counter() - started
+
+
+def import_roster(database: Path, source: Path) -> tuple[int, float]:
+    from services import imports
+    from services.audit import CLI
+
+    with make_app(database).app_context():
+        started = time.perf_counter()
+        job = imports.run_import(imports.create_job(str(source), CLI))
+        return job.created_count, time.perf_counter() - started
+
+
+def import_baseline(database: Path, source: Path) -> tuple[int, float]:
+    """The same rows written by hand: subscriber, subscription, opt-in and confirm events."""
+    from email_validator import EmailNotValidError, validate_email
+
+    started = time.perf_counter()
+    connection = sqlite3.connect(database, isolation_level=None)
+    connection.execute("PRAGMA synchronous = NORMAL")
+    created, batch = 0, []
+    with open(source, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for row in reader:
+            try:
+                email = validate_email(row[0], check_deliverability=False).normalized
+            except EmailNotValidError:
+                continue
+            batch.append((email, f"{row[1]} {row[2]}", row[6], row[7], row[8], row[9]))
+            if len(batch) == BATCH:
+                created += _insert(connection, batch)
+                batch = []
+    return created + _insert(connection, batch), time.perf_counter() - started
+
+
+def _insert(connection: sqlite3.Connection, batch: list) -> int:
+    now = datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")
+    connection.execute("BEGIN")
+    connection.executemany("INSERT OR IGNORE INTO subscribers (email, full_name, created_at) VALUES (?, ?, ?)",
+                           [(email, name, now) for email, name, *_ in batch])
+    marks = ",".join("?" * len(batch))
+    ids = dict(connection.execute(f"SELECT lower(email), id FROM subscribers WHERE lower(email) IN ({marks})",
+                                  [row[0].lower() for row in batch]))
+    connection.executemany(
+        "INSERT OR IGNORE INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at,"
+        " requested_at, confirmed_at) VALUES (?, 1, 'confirmed', ?, ?, ?, ?)",
+        [(ids[row[0].lower()], now, row[4], row[2], row[4]) for row in batch])
+    connection.executemany(
+        "INSERT OR IGNORE INTO consent_events (subscriber_id, list_id, action, occurred_at, form, ip)"
+        " VALUES (?, 1, ?, ?, 'import', ?)",
+        [(ids[row[0].lower()], action, moment, ip) for row in batch
+         for action, moment, ip in (("imported_optin", row[2], row[3]), ("imported_confirm", row[4], row[5]))])
+    connection.execute("COMMIT")
+    return len(batch)
+
+
+MEASURES = {"export-roster": export_roster, "export-baseline": export_baseline,
+            "import-roster": import_roster, "import-baseline": import_baseline}
+
+
+def measure(name: str, *args: str) -> dict:
+    """Run one measured part in a fresh interpreter; its time and peak RSS."""
+    output = subprocess.run([sys.executable, __file__, "--measure", name, *args], check=True,
+                            capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def run_measure(name: str, args: list[str]) -> None:
+    result, elapsed = MEASURES[name](*(Path(arg) if index < 2 else arg for index, arg in enumerate(args)))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "result": result}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.measure:
+        run_measure(options.measure[0], options.measure[1:])
+        return
+    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="roster-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        report(workdir, options.rows)
+    finally:
+        if not options.workdir:
+            shutil.rmtree(workdir)
+
+
+def report(workdir: Path, rows: int) -> None:
+    filled, source = workdir / "filled.sqlite3", workdir / "mailchimp.csv"
+    started = time.perf_counter()
+    fill_database(filled, rows)
+    write_mailchimp_csv(source, rows)
+    print(f"built {rows:,} rows in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+    sql = export_sql(filled)
+    ours = measure("export-roster", str(filled), str(workdir / "roster.csv"))
+    base = measure("export-baseline", str(filled), str(workdir / "baseline.csv"), sql)
+    assert ours["result"] == base["result"] == rows, (ours, base)
+    export_size_mb = (workdir / "roster.csv").stat().st_size / 1024 ** 2
+
+    fresh = []
+    for name in ("roster-import.sqlite3", "baseline-import.sqlite3"):
+        empty_database(workdir / name)
+        fresh.append(str(workdir / name))
+    ours_in = measure("import-roster", fresh[0], str(source))
+    base_in = measure("import-baseline", fresh[1], str(source))
+    assert ours_in["result"] == base_in["result"] == rows, (ours_in, base_in)
+
+    export_ratio = ours["seconds"] / base["seconds"]
+    import_speed = base_in["seconds"] / ours_in["seconds"]
+    print(f"\n{rows:,} rows; export file {export_size_mb:.0f} MB; Python {sys.version.split()[0]}, SQLite\n")
+    print("| part | Roster s | baseline s | ratio | target | Roster peak RSS MB | met |")
+    print("| --- | ---: | ---: | ---: | --- | ---: | --- |")
+    export_met = export_ratio <= 1.3 and ours["peak_mb"] < 150
+    print(f"| export | {ours['seconds']:.1f} | {base['seconds']:.1f} | {export_ratio:.2f}x time "
+          f"| <= 1.3x time, < 150 MB | {ours['peak_mb']:.0f} | {'yes' if export_met else 'NO'} |")
+    print(f"| import | {ours_in['seconds']:.1f} | {base_in['seconds']:.1f} | {import_speed:.2f}x speed "
+          f"| >= 0.5x speed | {ours_in['peak_mb']:.0f} | {'yes' if import_speed >= 0.5 else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()
