@@ -61,6 +61,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_POST_RATE_LIMIT = os.environ.get("PUBLIC_POST_RATE_LIMIT", "20 per minute; 200 per hour")
+    # Sign-up posts naming one address, from any IP (the embed and the public API).
+    ADDRESS_POST_RATE_LIMIT = os.environ.get("ADDRESS_POST_RATE_LIMIT", "5 per minute; 20 per day")
 
     MAX_CONTENT_LENGTH = 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -72,6 +74,8 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     OUTBOX_IN_PROCESS = env_bool("OUTBOX_IN_PROCESS", True)
     OUTBOX_BACKOFF_SECONDS = 2.0
+    # The demo article site that `make run` serves beside Roster.
+    EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS") or ["http://localhost:5001"]
 
 
 class TestingConfig(Config):

@@ -4,6 +4,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
+    from blueprints.api import bp as api_bp
+    from blueprints.embed import bp as embed_bp
     from blueprints.public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(embed_bp)
+    app.register_blueprint(api_bp)

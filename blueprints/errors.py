@@ -9,6 +9,7 @@ from extensions import db
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    403: ("Not allowed", "This request is not allowed."),
     404: ("Page not found", "There is nothing at this address."),
     405: ("Method not allowed", "This page cannot be used that way."),
     413: ("Too large", "What you sent is larger than this site accepts."),

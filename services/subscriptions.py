@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from extensions import db
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
-from services import consent, outbox
+from services import audit, consent, outbox
+from services.audit import Actor
 from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
@@ -114,6 +115,7 @@ def subscribe(
                 subscriber=subscriber, mailing_list=mailing_list,
                 status=SubscriptionStatus.PENDING, created_at=now, status_changed_at=now,
                 requested_at=now, source_url=origin.source_url, referrer=origin.referrer,
+                utm=origin.utm or None,
             )
             session.add(subscription)
             session.flush()
@@ -220,6 +222,30 @@ def unsubscribe(token: str, origin: ConsentOrigin) -> str:
             _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
                         ConsentAction.UNSUBSCRIBED, origin)
         return subscription.mailing_list.name
+
+
+def unsubscribe_by_staff(subscriber_id: int, list_slug: str | None, origin: ConsentOrigin,
+                         actor: Actor) -> list[str]:
+    """Staff take a subscriber off one list (or every list); return the lists left."""
+    with write_transaction() as session:
+        if session.get(Subscriber, subscriber_id, with_for_update=True) is None:
+            raise NotFound("There is no subscriber with that id.")
+        query = select(Subscription).where(Subscription.subscriber_id == subscriber_id,
+                                           Subscription.status != SubscriptionStatus.UNSUBSCRIBED)
+        if list_slug:
+            list_id = session.scalar(select(MailingList.id).where(MailingList.slug == list_slug))
+            if list_id is None:
+                raise InvalidInput("list", "There is no list with that slug.")
+            query = query.where(Subscription.list_id == list_id)
+        left = []
+        for subscription in session.scalars(query.order_by(Subscription.id).with_for_update()):
+            _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
+                        ConsentAction.UNSUBSCRIBED, origin)
+            left.append(subscription.mailing_list.slug)
+        if left:
+            audit.record(session, actor, "subscriber.unsubscribe", target=f"subscriber:{subscriber_id}",
+                         details={"lists": left})
+        return left
 
 
 @dataclass(frozen=True)
