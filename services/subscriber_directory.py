@@ -14,6 +14,10 @@ from services.errors import InvalidInput, NotFound
 from services.transactions import write_transaction
 
 MAX_PAGE_SIZE = 100
+MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds
+MAX_PAGE = 100_000
+SEARCH_MAX_LENGTH = 320
+LIST_SLUG_MAX_LENGTH = 80  # keeps offsets within what every database accepts
 EXPORT_HEADER = ("email", "full_name", "list", "status", "subscribed_at", "confirmed_at",
                  "unsubscribed_at", "source_url")
 
@@ -27,21 +31,12 @@ class SubscriberPage:
 
 
 def parse_status(raw: str | None) -> SubscriptionStatus | None:
-    if not raw:
+    if raw is None:
         return None
     try:
         return SubscriptionStatus(raw)
     except ValueError:
         raise InvalidInput("status", "Status must be pending, confirmed or unsubscribed.") from None
-
-
-def _list_id(slug: str | None) -> int | None:
-    if not slug:
-        return None
-    found = db.session.scalar(select(MailingList.id).where(MailingList.slug == slug))
-    if found is None:
-        raise InvalidInput("list", "There is no list with that slug.")
-    return found
 
 
 def _like(text: str) -> str:
@@ -55,11 +50,12 @@ def _filtered(query: Select, text: str | None, list_slug: str | None,
         pattern = _like(text.strip())
         query = query.where(or_(func.lower(Subscriber.email).like(pattern, escape="\\"),
                                 func.lower(Subscriber.full_name).like(pattern, escape="\\")))
-    list_id = _list_id(list_slug)
-    if list_id is not None or status is not None:
+    if list_slug or status is not None:
         on_list = select(Subscription.id).where(Subscription.subscriber_id == Subscriber.id)
-        if list_id is not None:
-            on_list = on_list.where(Subscription.list_id == list_id)
+        if list_slug:
+            # An unknown list is a filter that matches nothing, not an error.
+            on_list = on_list.where(Subscription.list_id.in_(
+                select(MailingList.id).where(MailingList.slug == list_slug)))
         if status is not None:
             on_list = on_list.where(Subscription.status == status)
         query = query.where(on_list.exists())
@@ -69,8 +65,8 @@ def _filtered(query: Select, text: str | None, list_slug: str | None,
 def search(text: str | None = None, *, list_slug: str | None = None,
            status: SubscriptionStatus | None = None, page: int = 1, per_page: int = 50) -> SubscriberPage:
     """Subscribers whose address or name contains `text`, optionally on a list / in a state."""
-    if page < 1:
-        raise InvalidInput("page", "Page must be 1 or more.")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInput("page", f"Page must be between 1 and {MAX_PAGE}.")
     if not 1 <= per_page <= MAX_PAGE_SIZE:
         raise InvalidInput("per_page", f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
     matching = _filtered(select(Subscriber), text, list_slug, status)
@@ -94,7 +90,7 @@ def export_rows(actor: Actor, *, list_slug: str | None = None,
                 status: SubscriptionStatus | None = None) -> Iterator[tuple]:
     """One row per subscription, streamed from the database in batches.
 
-    Filters are checked and the export is audited now, before the first row is asked for."""
+    The export is audited now, before the first row is asked for."""
     query = (
         select(Subscriber.email, Subscriber.full_name, MailingList.slug, Subscription.status,
                Subscription.created_at, Subscription.confirmed_at, Subscription.unsubscribed_at,
@@ -103,9 +99,8 @@ def export_rows(actor: Actor, *, list_slug: str | None = None,
         .join(MailingList, MailingList.id == Subscription.list_id)
         .order_by(Subscription.id)
     )
-    list_id = _list_id(list_slug)
-    if list_id is not None:
-        query = query.where(Subscription.list_id == list_id)
+    if list_slug:
+        query = query.where(MailingList.slug == list_slug)
     if status is not None:
         query = query.where(Subscription.status == status)
     with write_transaction() as session:

@@ -235,7 +235,7 @@ def unsubscribe_by_staff(subscriber_id: int, list_slug: str | None, origin: Cons
         if list_slug:
             list_id = session.scalar(select(MailingList.id).where(MailingList.slug == list_slug))
             if list_id is None:
-                raise InvalidInput("list", "There is no list with that slug.")
+                raise NotFound("There is no list with that slug.")
             query = query.where(Subscription.list_id == list_id)
         left = []
         for subscription in session.scalars(query.order_by(Subscription.id).with_for_update()):

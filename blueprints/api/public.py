@@ -6,7 +6,7 @@ from blueprints import cross_origin
 from blueprints.api import bp
 from blueprints.api.openapi import document
 from blueprints.api.problems import invalid_fields, problem
-from blueprints.api.requests import json_object
+from blueprints.api.requests import json_object, only_query
 from blueprints.public.routes import public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, limiter
@@ -14,7 +14,7 @@ from services import subscriptions
 from services.consent import CURRENT_SUBSCRIBE_WORDING
 from services.errors import InvalidInput
 from services.origins import UTM_KEYS
-from services.validation import FULL_NAME_MAX_LENGTH
+from services.validation import FULL_NAME_MAX_LENGTH, clean_full_name, normalise_email
 
 SUBSCRIPTION_FIELDS = {"email": 254, "full_name": FULL_NAME_MAX_LENGTH, "list": 80, "source": 2000,
                        "website": 200, **dict.fromkeys(UTM_KEYS, 200)}
@@ -37,18 +37,25 @@ def cors_for_public_endpoints(response):
 def create_subscription():
     if not cross_origin.origin_allowed():
         return problem(403, "This origin may not post sign-ups here.")
+    only_query()
     body = json_object(SUBSCRIPTION_FIELDS, required=("email",))
     accepted = make_response({"status": "accepted", "message": cross_origin.THANKS}, 202)
-    if body.get("website"):
-        return accepted  # the honeypot: the same answer as a person, and nothing stored
     source, utm = cross_origin.article_source(body.get("source"), body)
     try:
+        if body.get("website"):
+            # The honeypot: the answer a person with this input would get, and nothing stored.
+            normalise_email(body["email"])
+            clean_full_name(body.get("full_name"))
+            return accepted
         subscriptions.subscribe(
             body["email"], body.get("full_name"),
             consent_origin("api", wording_version=CURRENT_SUBSCRIBE_WORDING, source_url=source, utm=utm),
             list_slug=body.get("list") or None,
         )
     except InvalidInput as error:
+        if error.field == "list":
+            # The body names a list that is not there (or not public): a missing resource.
+            return problem(404, error.message)
         return invalid_fields({error.field: [error.message]})
     return accepted
 

@@ -40,6 +40,13 @@ def json_object(fields: dict[str, int], *, required: tuple[str, ...] = (), optio
     return body
 
 
+def only_query(*names: str) -> None:
+    """Refuse query parameters a view does not know, rather than silently ignore them."""
+    unknown = sorted(set(request.args) - set(names))
+    if unknown:
+        raise RequestRejected(invalid_fields({name: ["This query parameter is not known."] for name in unknown}))
+
+
 def int_arg(name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
     if raw is None:
@@ -51,4 +58,11 @@ def int_arg(name: str, default: int, *, minimum: int, maximum: int | None = None
     if value is None or value < minimum or (maximum is not None and value > maximum):
         bounds = f"between {minimum} and {maximum}" if maximum is not None else f"{minimum} or more"
         raise RequestRejected(invalid_fields({name: [f"Must be a whole number {bounds}."]}))
+    return value
+
+
+def str_arg(name: str, *, max_length: int) -> str | None:
+    value = request.args.get(name) or None
+    if value is not None and len(value) > max_length:
+        raise RequestRejected(invalid_fields({name: [f"Can be at most {max_length} characters."]}))
     return value

@@ -10,14 +10,21 @@ from flask import Response, g, request, stream_with_context
 
 from blueprints.api import bp
 from blueprints.api.problems import invalid_fields, problem
-from blueprints.api.requests import int_arg, json_object
+from blueprints.api.requests import int_arg, json_object, only_query, str_arg
 from blueprints.requests import consent_origin
 from extensions import csrf
 from models import Subscriber, Subscription
 from services import api_tokens, subscriber_directory, subscriptions
 from services.csv_export import csv_lines
 from services.errors import InvalidInput, NotFound
-from services.subscriber_directory import EXPORT_HEADER, MAX_PAGE_SIZE
+from services.subscriber_directory import (
+    EXPORT_HEADER,
+    LIST_SLUG_MAX_LENGTH,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_ROW_ID,
+    SEARCH_MAX_LENGTH,
+)
 
 
 def _bearer_token() -> str | None:
@@ -64,25 +71,29 @@ def _subscriber_json(subscriber: Subscriber) -> dict:
 
 
 def _filters() -> dict:
-    return {"list_slug": request.args.get("list") or None,
+    return {"list_slug": str_arg("list", max_length=LIST_SLUG_MAX_LENGTH),
             "status": subscriber_directory.parse_status(request.args.get("status"))}
 
 
 @bp.route("/subscribers")
 @token_required(write=False)
 def list_subscribers():
-    page, per_page = int_arg("page", 1, minimum=1), int_arg("per_page", 50, minimum=1, maximum=MAX_PAGE_SIZE)
+    only_query("q", "list", "status", "page", "per_page")
+    page = int_arg("page", 1, minimum=1, maximum=MAX_PAGE)
+    per_page = int_arg("per_page", 50, minimum=1, maximum=MAX_PAGE_SIZE)
     try:
-        found = subscriber_directory.search(request.args.get("q"), page=page, per_page=per_page, **_filters())
+        found = subscriber_directory.search(str_arg("q", max_length=SEARCH_MAX_LENGTH),
+                                            page=page, per_page=per_page, **_filters())
     except InvalidInput as error:
         return invalid_fields({error.field: [error.message]})
     return {"items": [_subscriber_json(s) for s in found.items], "total": found.total,
             "page": found.page, "per_page": found.per_page}
 
 
-@bp.route("/subscribers/<int:subscriber_id>")
+@bp.route(f"/subscribers/<int(max={MAX_ROW_ID}):subscriber_id>")
 @token_required(write=False)
 def get_subscriber(subscriber_id: int):
+    only_query()
     try:
         return _subscriber_json(subscriber_directory.get(subscriber_id))
     except NotFound as error:
@@ -91,27 +102,27 @@ def get_subscriber(subscriber_id: int):
 
 # Authenticated by a bearer token in a header, which browsers never add on their
 # own, so no cross-site page can forge this request: a CSRF token adds nothing.
-@bp.route("/subscribers/<int:subscriber_id>/unsubscribe", methods=["POST"])
+@bp.route(f"/subscribers/<int(max={MAX_ROW_ID}):subscriber_id>/unsubscribe", methods=["POST"])
 @csrf.exempt
 @token_required(write=True)
 def unsubscribe_subscriber(subscriber_id: int):
-    body = json_object({"list": 80}, optional_body=True)
+    only_query()
+    body = json_object({"list": LIST_SLUG_MAX_LENGTH}, optional_body=True)
     try:
         left = subscriptions.unsubscribe_by_staff(subscriber_id, body.get("list") or None,
                                                   consent_origin("api"), g.api_actor)
     except NotFound as error:
         return problem(404, str(error))
-    except InvalidInput as error:
-        return invalid_fields({error.field: [error.message]})
     return {"unsubscribed_from": left}
 
 
 @bp.route("/subscriptions.csv")
 @token_required(write=False)
 def export_subscriptions():
+    only_query("list", "status")
     try:
         rows = subscriber_directory.export_rows(g.api_actor, **_filters())
-    except InvalidInput as error:
+    except InvalidInput as error:  # a status that does not exist
         return invalid_fields({error.field: [error.message]})
     return Response(stream_with_context(csv_lines(EXPORT_HEADER, rows)), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="subscriptions.csv"'})
