@@ -14,7 +14,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def origin_of(url: str | None) -> str | None:
     """The `scheme://host[:port]` of an absolute http(s) URL, lower-cased, default port dropped."""
-    if not url:
+    if not url or any(ord(ch) < 0x20 or ch == "\x7f" for ch in url):
         return None
     try:
         parts = urlsplit(url.strip())

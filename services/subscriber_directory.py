@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from extensions import db
@@ -12,6 +12,7 @@ from services import audit
 from services.audit import Actor
 from services.errors import InvalidInput, NotFound
 from services.transactions import write_transaction
+from services.validation import storable
 
 MAX_PAGE_SIZE = 100
 MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds
@@ -46,6 +47,8 @@ def _like(text: str) -> str:
 
 def _filtered(query: Select, text: str | None, list_slug: str | None,
               status: SubscriptionStatus | None) -> Select:
+    if not storable(text or "") or not storable(list_slug or ""):
+        return query.where(false())  # nothing stored can contain NUL
     if text:
         pattern = _like(text.strip())
         query = query.where(or_(func.lower(Subscriber.email).like(pattern, escape="\\"),
@@ -100,7 +103,7 @@ def export_rows(actor: Actor, *, list_slug: str | None = None,
         .order_by(Subscription.id)
     )
     if list_slug:
-        query = query.where(MailingList.slug == list_slug)
+        query = query.where(MailingList.slug == list_slug if storable(list_slug) else false())
     if status is not None:
         query = query.where(Subscription.status == status)
     with write_transaction() as session:

@@ -22,7 +22,7 @@ from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
 from services.tokens import Purpose, make_token, read_token
 from services.transactions import write_transaction
-from services.validation import clean_full_name, normalise_email
+from services.validation import clean_full_name, normalise_email, storable
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def public_list(session: Session, slug: str | None) -> MailingList:
         return default_list(session)
     found = session.scalar(
         select(MailingList).where(MailingList.slug == slug, MailingList.is_public)
-    )
+    ) if storable(slug) else None
     if found is None:
         raise InvalidInput("list", "That newsletter does not exist.")
     return found
@@ -233,7 +233,8 @@ def unsubscribe_by_staff(subscriber_id: int, list_slug: str | None, origin: Cons
         query = select(Subscription).where(Subscription.subscriber_id == subscriber_id,
                                            Subscription.status != SubscriptionStatus.UNSUBSCRIBED)
         if list_slug:
-            list_id = session.scalar(select(MailingList.id).where(MailingList.slug == list_slug))
+            list_id = session.scalar(select(MailingList.id).where(MailingList.slug == list_slug)) \
+                if storable(list_slug) else None
             if list_id is None:
                 raise NotFound("There is no list with that slug.")
             query = query.where(Subscription.list_id == list_id)

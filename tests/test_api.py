@@ -155,3 +155,14 @@ def test_openapi_document_describes_every_api_route_and_nothing_else(app, client
                        if method != "OPTIONS" or rule.endpoint == "api.preflight_subscription"}
     documented = {(path, method) for path, item in spec["paths"].items() for method in item}
     assert routed == documented
+
+
+def test_text_no_database_can_hold_matches_nothing_instead_of_failing(client, newsletter, embed_origins,
+                                                                      issue_api_token):
+    assert api_subscribe(client, {"email": "nul@example.com", "list": "up\x00dates"}).status_code == 404
+    assert api_subscribe(client, {"email": "nul@example.com", "source": "https://news.example/\x00"}).status_code == 202
+    auth = bearer(issue_api_token("read-write"))
+    assert client.get("/api/v1/subscribers?q=%00", headers=auth).json["total"] == 0
+    assert client.get("/api/v1/subscriptions.csv?list=%00", headers=auth).status_code == 200
+    assert client.post("/api/v1/subscribers/1/unsubscribe", json={"list": "\x00"}, headers=auth).status_code == 404
+    assert db.session.scalars(select(Subscription.source_url)).one() is None
