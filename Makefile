@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+DEMO_PORT ?= 5001
 
 .PHONY: install run test lint bench clean
 
@@ -22,6 +23,10 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	@echo "Roster is on http://$(HOST):$(PORT)/subscribe; mail is printed below."
+	@echo "The demo article page (another origin, with the embeds) is on http://localhost:$(DEMO_PORT)/"
+	@# The demo site runs beside Roster and stops with it (Ctrl-C stops both).
+	@ROSTER_URL=http://$(HOST):$(PORT) $(BIN)/flask --app demo_site run --host 127.0.0.1 --port $(DEMO_PORT) & \
+	demo=$$!; trap 'kill $$demo 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

@@ -68,6 +68,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "roster")
     PUBLIC_POST_RATE_LIMIT = os.environ.get("PUBLIC_POST_RATE_LIMIT", "20 per minute; 200 per hour")
+    # Sign-up posts naming one address, from any IP (the embed and the public API).
+    ADDRESS_POST_RATE_LIMIT = os.environ.get("ADDRESS_POST_RATE_LIMIT", "5 per minute; 20 per day")
 
     # Reverse proxies in front of Roster whose X-Forwarded-For/-Proto/-Host to trust (0: none).
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
@@ -94,6 +96,8 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     OUTBOX_IN_PROCESS = env_bool("OUTBOX_IN_PROCESS", True)
     OUTBOX_BACKOFF_SECONDS = 2.0
+    # The demo article site that `make run` serves beside Roster.
+    EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS") or ["http://localhost:5001"]
 
 
 class TestingConfig(Config):

@@ -1,6 +1,6 @@
 """Error pages: a clear message and the right status, never a stack trace."""
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -9,6 +9,7 @@ from extensions import db
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    403: ("Not allowed", "This request is not allowed."),
     404: ("Page not found", "There is nothing at this address."),
     405: ("Method not allowed", "This page cannot be used that way."),
     413: ("Too large", "What you sent is larger than this site accepts."),
@@ -32,6 +33,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if request.path.startswith("/api/"):
+            # Routing errors (404, 405) reach no blueprint handler; API clients still get JSON.
+            from blueprints.api import http_problem
+
+            return http_problem(error)
         response = error_page(error.code or 500)
         if error.code == 405 and error.valid_methods:
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}

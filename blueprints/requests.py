@@ -6,7 +6,7 @@ from services.consent import ConsentOrigin
 
 
 def consent_origin(form: str, *, wording_version: str | None = None,
-                   source_url: str | None = None) -> ConsentOrigin:
+                   source_url: str | None = None, utm: dict[str, str] | None = None) -> ConsentOrigin:
     return ConsentOrigin(
         form=form,
         ip=request.remote_addr,
@@ -14,4 +14,5 @@ def consent_origin(form: str, *, wording_version: str | None = None,
         source_url=source_url or request.referrer,
         referrer=request.referrer,
         wording_version=wording_version,
+        utm=utm,
     )

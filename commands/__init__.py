@@ -5,6 +5,7 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     from commands.admin import admin_cli
+    from commands.api_tokens import api_tokens_cli
     from commands.courses import cohorts_cli, courses_cli
     from commands.demo import demo_cli
     from commands.maintenance import maintenance_cli
@@ -18,3 +19,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(cohorts_cli)
     app.cli.add_command(subscribers_cli)
+    app.cli.add_command(api_tokens_cli)

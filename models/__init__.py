@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models; importing this package registers every table."""
 
+from models.api_tokens import ApiToken, ApiTokenScope
 from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
 from models.courses import Cohort, Course, CourseFormat, Enrollment, EnrollmentStatus
@@ -10,6 +11,8 @@ from models.staff import AuditEvent, StaffRole, StaffUser
 from models.subscribers import MailingList, Subscriber, Subscription, SubscriptionStatus
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenScope",
     "AuditEvent",
     "Base",
     "Cohort",

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -74,6 +74,8 @@ class Subscription(Base):
     welcomed_at: Mapped[datetime | None]
     source_url: Mapped[str | None] = mapped_column(String(2000))
     referrer: Mapped[str | None] = mapped_column(String(2000))
+    # Campaign parameters (utm_source, utm_medium, ...) of the sign-up; source_url is kept without them.
+    utm: Mapped[dict | None] = mapped_column(JSON)
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     mailing_list: Mapped[MailingList] = relationship()

@@ -36,6 +36,7 @@ class ConsentOrigin:
     source_url: str | None = None
     referrer: str | None = None
     wording_version: str | None = None
+    utm: dict[str, str] | None = None  # campaign parameters that brought the reader
 
 
 def record(

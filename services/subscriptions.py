@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from extensions import db
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
-from services import consent, lists, outbox
+from services import audit, consent, lists, outbox
+from services.audit import Actor
 from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
 from services.tokens import Purpose, issued_before, make_token, read_token
 from services.transactions import insert_unless_exists, write_transaction
-from services.validation import clean_full_name, normalise_email
+from services.validation import clean_full_name, normalise_email, storable
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def public_list(session: Session, slug: str | None) -> MailingList:
         return default_list(session)
     found = session.scalar(
         select(MailingList).where(MailingList.slug == slug, MailingList.is_public)
-    )
+    ) if storable(slug) else None
     if found is None:
         raise InvalidInput("list", "That newsletter does not exist.")
     return found
@@ -108,6 +109,7 @@ def subscribe(
                 subscriber=subscriber, mailing_list=mailing_list,
                 status=SubscriptionStatus.PENDING, created_at=now, status_changed_at=now,
                 requested_at=now, source_url=origin.source_url, referrer=origin.referrer,
+                utm=origin.utm or None,
             )
             session.add(subscription)
             session.flush()
@@ -231,6 +233,31 @@ def withdraw(session: Session, subscription: Subscription, origin: ConsentOrigin
     _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
                 ConsentAction.UNSUBSCRIBED, origin)
     return True
+
+
+def unsubscribe_by_staff(subscriber_id: int, list_slug: str | None, origin: ConsentOrigin,
+                         actor: Actor) -> list[str]:
+    """Staff take a subscriber off one list (or every list); return the lists left."""
+    with write_transaction() as session:
+        if session.get(Subscriber, subscriber_id, with_for_update=True) is None:
+            raise NotFound("There is no subscriber with that id.")
+        query = select(Subscription).where(Subscription.subscriber_id == subscriber_id,
+                                           Subscription.status != SubscriptionStatus.UNSUBSCRIBED)
+        if list_slug:
+            list_id = session.scalar(select(MailingList.id).where(MailingList.slug == list_slug)) \
+                if storable(list_slug) else None
+            if list_id is None:
+                raise NotFound("There is no list with that slug.")
+            query = query.where(Subscription.list_id == list_id)
+        left = []
+        for subscription in session.scalars(query.order_by(Subscription.id).with_for_update()):
+            _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
+                        ConsentAction.UNSUBSCRIBED, origin)
+            left.append(subscription.mailing_list.slug)
+        if left:
+            audit.record(session, actor, "subscriber.unsubscribe", target=f"subscriber:{subscriber_id}",
+                         details={"lists": left})
+        return left
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,11 @@ FULL_NAME_MAX_LENGTH = 200
 _FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp", "Cs"}
 
 
+def storable(text: str) -> bool:
+    """Whether every database can hold (and so could ever match) this text: PostgreSQL refuses NUL."""
+    return "\x00" not in text
+
+
 def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> str:
     value = (raw or "").strip()
     if not value:

@@ -185,3 +185,30 @@ def make_cohort(app):
         return cohort
 
     return make
+
+
+ARTICLE_ORIGIN = "https://news.example"
+ARTICLE_URL = f"{ARTICLE_ORIGIN}/2026/11/ministers-call-for-summit"
+
+
+@pytest.fixture
+def embed_origins(app):
+    """The article site news.example may embed the form."""
+    app.config["EMBED_ALLOWED_ORIGINS"] = [ARTICLE_ORIGIN]
+    return [ARTICLE_ORIGIN]
+
+
+@pytest.fixture
+def issue_api_token(app):
+    """Make a staff member (once per email) and an API token for them; returns the plain token."""
+    from models import StaffUser
+    from services import api_tokens
+    from services.audit import CLI
+
+    def issue(scope: str = "read", email: str = "staff@example.com") -> str:
+        if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
+            db.session.add(StaffUser(email=email, password_hash="not-used-by-the-api"))
+            db.session.commit()
+        return api_tokens.create(email, api_tokens.parse_scope(scope), CLI).token
+
+    return issue

@@ -1,0 +1,70 @@
+"""Requests from article pages on other origins: the allow-list, CORS, article source,
+and the per-address rate limit shared by the embed and the public API."""
+
+from flask import Response, current_app, request
+
+from services.errors import InvalidInput
+from services.origins import is_allowed, normalise_origins, origin_of, request_origin, split_source, utm_fields
+from services.validation import normalise_email
+
+# What every sign-up from another site is told, whatever the address's state.
+THANKS = ("Thank you. If that address can receive our newsletter, we have sent it an email: "
+          "open it and follow the link to finish.")
+
+
+def own_origins() -> list[str]:
+    """Roster's own origin(s): the iframe form posts from here."""
+    return normalise_origins([current_app.config["BASE_URL"], request.host_url])
+
+
+def allowed_origins() -> list[str]:
+    return normalise_origins(current_app.config["EMBED_ALLOWED_ORIGINS"]) + own_origins()
+
+
+def posting_origin() -> str | None:
+    return request_origin(request.headers.get("Origin"), request.referrer)
+
+
+def origin_allowed() -> bool:
+    return is_allowed(posting_origin(), allowed_origins())
+
+
+def allow_cors(response: Response) -> Response:
+    """Let an allowed origin's script read this response (no cookies: credentials stay off)."""
+    origin = request.headers.get("Origin")
+    response.vary.add("Origin")
+    if origin and is_allowed(origin_of(origin), allowed_origins()):
+        response.headers["Access-Control-Allow-Origin"] = origin_of(origin)
+    return response
+
+
+def article_url(explicit: str | None) -> str | None:
+    """The page a sign-up came from: an explicit `source` wins; otherwise the
+    Referer, unless it is one of our own pages (the iframe form)."""
+    if explicit:
+        return explicit
+    return request.referrer if origin_of(request.referrer) not in own_origins() else None
+
+
+def article_source(explicit: str | None, values) -> tuple[str | None, dict[str, str]]:
+    """The article URL without UTM parameters, and those parameters (also as fields)."""
+    source, utm = split_source(article_url(explicit))
+    return source, {**utm, **utm_fields(values)}
+
+
+def address_post_limit() -> str:
+    return current_app.config["ADDRESS_POST_RATE_LIMIT"]
+
+
+def address_rate_key() -> str:
+    """Rate-limit key: the normalised address posted, so one address cannot be
+    flooded from many IPs. A post without an address is keyed by its IP."""
+    values = request.get_json(silent=True) if request.is_json else request.form
+    raw = values.get("email") or values.get("EMAIL") if isinstance(values, dict) else None
+    if not isinstance(raw, str) or not raw.strip():
+        return f"no-address:{request.remote_addr}"
+    try:
+        address = normalise_email(raw)
+    except InvalidInput:
+        address = raw.strip()
+    return f"address:{address.lower()}"

@@ -1,0 +1,92 @@
+"""Sign-up from article pages on other sites: form post (also Mailchimp's field
+names), an iframe form and a script widget."""
+
+from flask import make_response, redirect, render_template, request, url_for
+
+from blueprints import cross_origin
+from blueprints.api.problems import invalid_fields, problem
+from blueprints.embed import bp
+from blueprints.embed.forms import EmbedForm, embed_formdata, is_mailchimp
+from blueprints.errors import error_page
+from blueprints.public.routes import public_post_limit
+from blueprints.requests import consent_origin
+from extensions import csrf, limiter
+from services import subscriptions
+from services.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
+from services.errors import InvalidInput
+from services.origins import is_allowed, origin_of, safe_next
+
+
+@bp.after_request
+def frame_only_on_allowed_origins(response):
+    """Our embed pages may be framed by the article sites, and by nothing else."""
+    ancestors = " ".join(["'self'", *cross_origin.allowed_origins()])
+    response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    return response
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _render_form(form: EmbedForm, *, framed: bool, status: int = 200):
+    return render_template("embed/form.html", form=form, framed=framed,
+                           wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING]), status
+
+
+# Cross-site posts carry no cookies of ours, so a CSRF token cannot work here; the
+# origin allow-list, the honeypot, the rate limits and double opt-in guard it instead.
+@bp.route("/embed/subscribe", methods=["POST"])
+@csrf.exempt
+@limiter.limit(public_post_limit)
+@limiter.limit(cross_origin.address_post_limit, key_func=cross_origin.address_rate_key)
+def subscribe():
+    if not cross_origin.origin_allowed():
+        if _wants_json():
+            return problem(403, "This site may not post sign-ups here.")
+        return error_page(403, "This form was sent from a site that may not post sign-ups here.")
+    mailchimp = is_mailchimp(request.form)
+    form = EmbedForm(formdata=embed_formdata(request.form, request.args))
+    framed = form.view.data == "frame"
+    source, utm = cross_origin.article_source(form.source.data, request.form)
+    if form.validate() and not form.filled_by_bot():
+        try:
+            subscriptions.subscribe(
+                form.email.data, form.full_name.data,
+                consent_origin("mailchimp" if mailchimp else "embed", source_url=source, utm=utm,
+                               wording_version=None if mailchimp else CURRENT_SUBSCRIBE_WORDING),
+                list_slug=form.list.data or None,
+            )
+        except InvalidInput as error:
+            getattr(form, error.field, form.email).errors.append(error.message)
+    if form.errors and not form.filled_by_bot():
+        if _wants_json():
+            return cross_origin.allow_cors(invalid_fields(form.errors))
+        return _render_form(form, framed=framed, status=400)
+    # A filled honeypot gets the same answer as a person, so a bot learns nothing.
+    if _wants_json():
+        return cross_origin.allow_cors(make_response({"status": "accepted", "message": cross_origin.THANKS}, 202))
+    next_url = safe_next(form.next.data, cross_origin.allowed_origins())
+    if next_url:
+        return redirect(next_url, 303)
+    back = source if is_allowed(origin_of(source), cross_origin.allowed_origins()) else None
+    return render_template("embed/thanks.html", framed=framed, back=back, message=cross_origin.THANKS)
+
+
+@bp.route("/embed/form")
+def form():
+    """A compact form for an iframe on an article page; needs no cookies."""
+    embed_form = EmbedForm(formdata=None, list=request.args.get("list", ""), view="frame")
+    embed_form.source.data = cross_origin.article_url(request.args.get("source"))
+    return _render_form(embed_form, framed=True)
+
+
+@bp.route("/embed.js")
+def script():
+    response = make_response(render_template(
+        "embed/embed.js", wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING], thanks=cross_origin.THANKS,
+        api_url=url_for("api.create_subscription", _external=True),
+        action_url=url_for("embed.subscribe", _external=True)))
+    response.mimetype = "text/javascript"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,168 @@
+"""JSON API v1: public sign-up with CORS, staff endpoints, problem details, OpenAPI in step."""
+
+import re
+
+from sqlalchemy import func, select
+
+from extensions import db
+from models import AuditEvent, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
+from services import subscriptions
+from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, link_path
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_subscribe(client, body, origin=ARTICLE_ORIGIN):
+    return client.post("/api/v1/subscriptions", json=body, headers={"Origin": origin} if origin else {})
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_public_post_from_allowed_origin_subscribes_with_cors(client, newsletter, embed_origins, deliver):
+    response = api_subscribe(client, {"email": "api@example.com", "full_name": "Api Reader",
+                                      "source": ARTICLE_URL + "?utm_medium=email", "utm_campaign": "launch"})
+    assert response.status_code == 202 and response.json["status"] == "accepted"
+    assert response.headers["Access-Control-Allow-Origin"] == ARTICLE_ORIGIN
+    assert "Origin" in response.headers["Vary"]
+    assert "Access-Control-Allow-Credentials" not in response.headers
+    subscription = db.session.scalars(select(Subscription)).one()
+    assert subscription.status == SubscriptionStatus.PENDING and subscription.source_url == ARTICLE_URL
+    assert subscription.utm == {"utm_medium": "email", "utm_campaign": "launch"}
+    assert db.session.scalars(select(ConsentEvent.form)).one() == "api"
+    assert len(deliver(1)) == 1
+
+
+def test_public_post_from_another_origin_is_403_and_stores_nothing(client, newsletter, embed_origins):
+    for origin in ("https://evil.example", None):
+        response = api_subscribe(client, {"email": "x@example.com"}, origin=origin)
+        assert response.status_code == 403 and response.mimetype == "application/problem+json"
+        assert "Access-Control-Allow-Origin" not in response.headers
+    assert count(Subscriber) == count(OutboxMessage) == 0
+
+
+def test_public_honeypot_answers_alike_and_stores_nothing(client, newsletter, embed_origins):
+    bot = api_subscribe(client, {"email": "bot@example.com", "website": "x"})
+    assert bot.status_code == 202 and bot.json["status"] == "accepted"
+    assert count(Subscriber) == count(OutboxMessage) == 0
+
+
+def test_preflight_answers_only_allowed_origins(client, embed_origins):
+    def preflight(origin):
+        return client.options("/api/v1/subscriptions", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type"})
+
+    allowed = preflight(ARTICLE_ORIGIN)
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == ARTICLE_ORIGIN
+    assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
+    assert "content-type" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    refused = preflight("https://evil.example")
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_bad_bodies_get_problem_details(client, newsletter, embed_origins):
+    headers = {"Origin": ARTICLE_ORIGIN}
+    not_json = client.post("/api/v1/subscriptions", data="email=a@example.com", headers=headers)
+    assert not_json.status_code == 415 and not_json.mimetype == "application/problem+json"
+    broken = client.post("/api/v1/subscriptions", data="{", content_type="application/json", headers=headers)
+    assert broken.status_code == 400
+    for body, field in (({}, "email"), ({"email": 3}, "email"), ({"email": "a@example.com", "x": "1"}, "x"),
+                        ({"email": "nope"}, "email")):
+        response = api_subscribe(client, body)
+        assert response.status_code == 422, body
+        assert response.json["status"] == 422 and response.json["type"] == "about:blank" and response.json["title"]
+        assert [e["field"] for e in response.json["errors"]] == [field]
+    assert count(Subscriber) == 0
+
+
+def make_people(newsletter, origin, deliver, client):
+    subscriptions.subscribe("ada@example.com", "Ada Lovelace", origin)
+    subscriptions.subscribe("grace@example.com", "=HYPERLINK(\"http://x\")", origin)
+    subscriptions.subscribe("alan@example.org", "Alan Turing", origin)
+    confirm_mail = next(m for m in deliver(3) if m["To"].addresses[0].addr_spec == "ada@example.com")
+    client.post(link_path(confirm_mail, "confirm"))
+
+
+def test_staff_list_search_filter_and_fetch(client, newsletter, origin, deliver, issue_api_token):
+    make_people(newsletter, origin, deliver, client)
+    auth = bearer(issue_api_token("read"))
+    everyone = client.get("/api/v1/subscribers", headers=auth).json
+    assert everyone["total"] == 3 and everyone["items"][0]["email"] == "ada@example.com"
+    assert client.get("/api/v1/subscribers?q=EXAMPLE.org", headers=auth).json["total"] == 1
+    assert client.get("/api/v1/subscribers?q=lovelace", headers=auth).json["items"][0]["email"] == "ada@example.com"
+    assert client.get("/api/v1/subscribers?q=%25", headers=auth).json["total"] == 0  # % is literal
+    confirmed = client.get("/api/v1/subscribers?status=confirmed&list=updates", headers=auth).json
+    assert [s["email"] for s in confirmed["items"]] == ["ada@example.com"]
+    paged = client.get("/api/v1/subscribers?per_page=2&page=2", headers=auth).json
+    assert (paged["total"], len(paged["items"])) == (3, 1)
+    assert client.get("/api/v1/subscribers?status=gone", headers=auth).status_code == 422
+    assert client.get("/api/v1/subscribers?per_page=1000", headers=auth).status_code == 422
+
+    one = client.get(f"/api/v1/subscribers/{everyone['items'][0]['id']}", headers=auth).json
+    assert one["full_name"] == "Ada Lovelace"
+    assert one["subscriptions"][0]["list"] == "updates" and one["subscriptions"][0]["status"] == "confirmed"
+    missing = client.get("/api/v1/subscribers/999999", headers=auth)
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+
+
+def test_staff_unsubscribe_records_consent_and_audit(client, newsletter, origin, deliver, issue_api_token):
+    make_people(newsletter, origin, deliver, client)
+    ada = db.session.scalar(select(Subscriber).where(Subscriber.email == "ada@example.com"))
+    auth = bearer(issue_api_token("read-write"))
+    response = client.post(f"/api/v1/subscribers/{ada.id}/unsubscribe", json={"list": "updates"}, headers=auth)
+    assert response.status_code == 200 and response.json == {"unsubscribed_from": ["updates"]}
+    db.session.expire_all()
+    assert ada.subscriptions[0].status == SubscriptionStatus.UNSUBSCRIBED
+    again = client.post(f"/api/v1/subscribers/{ada.id}/unsubscribe", headers=auth)
+    assert again.json == {"unsubscribed_from": []}
+    assert db.session.scalars(select(ConsentEvent.form).order_by(ConsentEvent.id.desc())).first() == "api"
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "subscriber.unsubscribe")).one()
+    assert audit.actor.startswith("staff@example.com") and audit.target == f"subscriber:{ada.id}"
+    unknown_list = client.post(f"/api/v1/subscribers/{ada.id}/unsubscribe", json={"list": "no"}, headers=auth)
+    assert unknown_list.status_code == 404
+
+
+def test_staff_export_is_csv_with_formulas_escaped_and_audited(client, newsletter, origin, deliver, issue_api_token):
+    make_people(newsletter, origin, deliver, client)
+    response = client.get("/api/v1/subscriptions.csv", headers=bearer(issue_api_token("read")))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("email,full_name,list,status")
+    assert len(lines) == 4
+    assert any(line.startswith("grace@example.com,\"'=HYPERLINK(") for line in lines)
+    assert db.session.scalars(select(AuditEvent.action)).all()[-1] == "subscriptions.export"
+
+
+def test_api_errors_are_problem_details(client, issue_api_token):
+    response = client.delete("/api/v1/subscribers/1", headers=bearer(issue_api_token()))
+    assert response.status_code == 405 and response.mimetype == "application/problem+json"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_openapi_document_describes_every_api_route_and_nothing_else(app, client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.1")
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            routed |= {(path, method.lower()) for method in rule.methods - {"HEAD"}
+                       if method != "OPTIONS" or rule.endpoint == "api.preflight_subscription"}
+    documented = {(path, method) for path, item in spec["paths"].items() for method in item}
+    assert routed == documented
+
+
+def test_text_no_database_can_hold_matches_nothing_instead_of_failing(client, newsletter, embed_origins,
+                                                                      issue_api_token):
+    assert api_subscribe(client, {"email": "nul@example.com", "list": "up\x00dates"}).status_code == 404
+    assert api_subscribe(client, {"email": "nul@example.com", "source": "https://news.example/\x00"}).status_code == 202
+    auth = bearer(issue_api_token("read-write"))
+    assert client.get("/api/v1/subscribers?q=%00", headers=auth).json["total"] == 0
+    assert client.get("/api/v1/subscriptions.csv?list=%00", headers=auth).status_code == 200
+    assert client.post("/api/v1/subscribers/1/unsubscribe", json={"list": "\x00"}, headers=auth).status_code == 404
+    assert db.session.scalars(select(Subscription.source_url)).one() is None

@@ -1,0 +1,164 @@
+"""Sign-up from article pages on another origin: form post, Mailchimp fields, iframe, script."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models import ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
+from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def embed_post(client, data, *, origin=ARTICLE_ORIGIN, referer=ARTICLE_URL, query="", **headers):
+    if origin:
+        headers["Origin"] = origin
+    if referer:
+        headers["Referer"] = referer
+    return client.post(f"/embed/subscribe{query}", data=data, headers=headers)
+
+
+def test_post_from_allowed_origin_makes_pending_subscription_and_one_mail(
+        client, newsletter, embed_origins, deliver):
+    response = embed_post(client, {"email": "Reader@Example.com", "full_name": "Ada Reader"},
+                          referer=ARTICLE_URL + "?utm_source=twitter&utm_campaign=summit&page=2")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Check your inbox" in page
+    assert f'href="{ARTICLE_URL}?page=2"' in page  # back to the article
+    subscription = db.session.scalars(select(Subscription)).one()
+    assert subscription.status == SubscriptionStatus.PENDING
+    assert subscription.source_url == ARTICLE_URL + "?page=2"
+    assert subscription.utm == {"utm_source": "twitter", "utm_campaign": "summit"}
+    assert subscription.subscriber.full_name == "Ada Reader"
+    event = db.session.scalars(select(ConsentEvent)).one()
+    assert (event.form, event.wording_version) == ("embed", "subscribe-v1")
+    [mail] = deliver(1)
+    assert mail["To"] == "Ada Reader <Reader@example.com>"
+    assert "/confirm/" in mail.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("headers", [
+    {"origin": "https://evil.example", "referer": ARTICLE_URL},
+    {"origin": None, "referer": "https://evil.example/page"},
+    {"origin": None, "referer": None},
+    {"origin": "https://news.example.evil.example", "referer": None},
+])
+def test_post_from_another_origin_is_refused_and_stores_nothing(client, newsletter, embed_origins, deliver, headers):
+    response = embed_post(client, {"email": "victim@example.com"}, **headers)
+    assert response.status_code == 403
+    assert count(Subscriber) == count(Subscription) == count(OutboxMessage) == 0
+    assert deliver() == []
+
+
+def test_filled_honeypot_looks_like_success_and_stores_and_sends_nothing(client, newsletter, embed_origins, deliver):
+    person = embed_post(client, {"email": "person@example.com"})
+    db.session.rollback()
+    bot = embed_post(client, {"email": "bot@example.com", "website": "http://spam.example"})
+    assert bot.status_code == person.status_code == 200
+    assert bot.get_data(as_text=True) == person.get_data(as_text=True)
+    assert db.session.scalars(select(Subscriber.email)).all() == ["person@example.com"]
+    assert len(deliver(1)) == 1
+
+
+MAILCHIMP_FORM = {
+    "EMAIL": "mc@example.com", "FNAME": " Grace ", "LNAME": "Hopper",
+    "b_0123456789abcdef_fedcba9876": "", "gdpr[4711]": "Y", "subscribe": "Subscribe",
+}
+
+
+def test_mailchimp_field_names_make_a_subscriber_with_joined_name(client, newsletter, make_list,
+                                                                  embed_origins, deliver):
+    make_list("briefing")
+    response = embed_post(client, MAILCHIMP_FORM, query="?list=briefing")
+    assert response.status_code == 200
+    subscription = db.session.scalars(select(Subscription)).one()
+    assert subscription.subscriber.full_name == "Grace Hopper"
+    assert subscription.mailing_list.slug == "briefing"
+    assert db.session.scalars(select(ConsentEvent.form)).one() == "mailchimp"
+    assert deliver(1)[0]["To"] == "Grace Hopper <mc@example.com>"
+
+
+def test_mailchimp_honeypot_filled_is_a_bot(client, newsletter, embed_origins, deliver):
+    response = embed_post(client, {**MAILCHIMP_FORM, "b_0123456789abcdef_fedcba9876": "gotcha"})
+    assert response.status_code == 200 and "Check your inbox" in response.get_data(as_text=True)
+    assert count(Subscriber) == 0 and deliver() == []
+
+
+def test_next_on_an_allowed_origin_redirects_and_a_foreign_next_is_ignored(client, newsletter, embed_origins):
+    allowed = embed_post(client, {"email": "a@example.com", "next": f"{ARTICLE_ORIGIN}/thanks"})
+    assert allowed.status_code == 303 and allowed.headers["Location"] == f"{ARTICLE_ORIGIN}/thanks"
+    for foreign in ("https://evil.example/phish", "//evil.example/x", "javascript:alert(1)",
+                    f"{ARTICLE_ORIGIN}.evil.example/"):
+        response = embed_post(client, {"email": "b@example.com", "next": foreign})
+        assert response.status_code == 200, foreign
+        assert "Location" not in response.headers
+        assert "evil" not in response.get_data(as_text=True)
+
+
+def test_json_answer_when_asked_with_cors_for_the_origin(client, newsletter, embed_origins):
+    ok = embed_post(client, {"email": "json@example.com"}, Accept="application/json")
+    assert ok.status_code == 202 and ok.json["status"] == "accepted"
+    assert ok.headers["Access-Control-Allow-Origin"] == ARTICLE_ORIGIN
+    bad = embed_post(client, {"email": "not an address"}, Accept="application/json")
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert bad.json["errors"][0]["field"] == "email"
+
+
+def test_invalid_address_shows_the_form_again_with_the_error(client, newsletter, embed_origins):
+    response = embed_post(client, {"email": "nope", "full_name": "N. O."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in page and "Enter a valid email address" in page
+    assert 'value="N. O."' in page and count(Subscriber) == 0
+
+
+def test_iframe_form_is_framable_only_by_allowed_origins_and_needs_no_cookie(app, newsletter, embed_origins):
+    fresh = app.test_client(use_cookies=False)
+    response = fresh.get("/embed/form?list=updates&source=" + ARTICLE_URL)
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert csp.startswith("frame-ancestors ") and ARTICLE_ORIGIN in csp.split()
+    assert "evil" not in csp and "*" not in csp
+    assert "X-Frame-Options" not in response.headers and "Set-Cookie" not in response.headers
+    page = response.get_data(as_text=True)
+    assert 'name="csrf_token"' not in page and 'name="view" type="hidden" value="frame"' in page
+    assert f'name="source" type="hidden" value="{ARTICLE_URL}"' in page
+
+
+def test_iframe_post_answers_inside_the_frame_and_records_the_article(app, client, newsletter, embed_origins):
+    form = client.get("/embed/form?list=updates", headers={"Referer": ARTICLE_URL}).get_data(as_text=True)
+    source = re.search(r'name="source" type="hidden" value="([^"]+)"', form).group(1)
+    response = embed_post(client, {"email": "frame@example.com", "view": "frame", "list": "updates",
+                                   "source": source},
+                          origin="http://roster.test", referer="http://roster.test/embed/form?list=updates")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="frame"' in page and "Check your inbox" in page
+    assert "frame-ancestors" in response.headers["Content-Security-Policy"]
+    assert db.session.scalars(select(Subscription.source_url)).one() == ARTICLE_URL
+
+
+def test_embed_script_renders_a_form_that_posts_to_the_api(client):
+    response = client.get("/embed.js")
+    script = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert '"http://localhost/api/v1/subscriptions"' in script
+    assert '"http://localhost/embed/subscribe"' in script
+    assert "data-roster-form" in script and "fetch(" in script
+
+
+def test_per_address_rate_limit_applies_across_ips(app, client, newsletter, embed_origins):
+    app.config.update(RATELIMIT_ENABLED=True, ADDRESS_POST_RATE_LIMIT="2 per minute")
+    from extensions import limiter
+    limiter.init_app(app)
+    limiter.reset()
+    codes = [
+        client.post("/embed/subscribe", data={"email": "Target@Example.com" if n % 2 else "target@example.com"},
+                    headers={"Origin": ARTICLE_ORIGIN}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}).status_code
+        for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
