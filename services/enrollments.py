@@ -243,18 +243,20 @@ def close_gap(session: Session, cohort: Cohort, vacated: int) -> None:
     )
 
 
-def promote_next(session: Session, cohort: Cohort) -> None:
+def promote_next(session: Session, cohort: Cohort) -> bool:
+    """Give a free seat to the first person on the waitlist; whether anyone got one."""
     if has_started(cohort):
-        return  # a seat freed once the course runs is not handed out automatically
+        return False  # a seat freed once the course runs is not handed out automatically
     first = session.scalar(
         select(Enrollment)
         .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.WAITLISTED)
         .order_by(Enrollment.waitlist_position).limit(1).with_for_update()
     )
     if first is None or not take_seat(session, cohort):
-        return
+        return False
     leave_waitlist_for_seat(session, first)
     send_seat_mail(session, first, "enrollment_promoted", f"A seat is yours: {cohort.course.title}")
+    return True
 
 
 def leave_waitlist_for_seat(session: Session, enrollment: Enrollment) -> None:
