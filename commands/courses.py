@@ -29,8 +29,8 @@ def _fail(error: InvalidInput) -> click.ClickException:
 def create_course(description_file, publish, **fields) -> None:
     """Create a course."""
     try:
-        course = courses.create_course(description=description_file.read() if description_file else "",
-                                       published=publish, **fields)
+        course = courses.create_course(courses.CourseFields(
+            description=description_file.read() if description_file else "", published=publish, **fields))
     except InvalidInput as error:
         raise _fail(error) from None
     click.echo(f"created course {course.slug!r} ({'published' if publish else 'draft'})")
@@ -46,11 +46,12 @@ def create_course(description_file, publish, **fields) -> None:
 @click.option("--closes", "enrolment_closes_at", type=MOMENT,
               help="Enrolment closes (default: when the cohort starts).")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA timezone of the dates and times.")
-def create_cohort(starts_on, ends_on, **fields) -> None:
+def create_cohort(course_slug, starts_on, ends_on, **fields) -> None:
     """Create a cohort of a course."""
     try:
-        cohort = courses.create_cohort(starts_on=starts_on.date(), ends_on=ends_on.date(), **fields)
+        cohort = courses.create_cohort(course_slug, courses.CohortFields(
+            starts_on=starts_on.date(), ends_on=ends_on.date(), **fields))
     except InvalidInput as error:
         raise _fail(error) from None
     seats = "unlimited seats" if cohort.capacity is None else f"{cohort.capacity} seats"
-    click.echo(f"created cohort {cohort.id} {cohort.label!r} of {fields['course_slug']!r}, {seats}")
+    click.echo(f"created cohort {cohort.id} {cohort.label!r} of {course_slug!r}, {seats}")

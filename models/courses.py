@@ -71,6 +71,9 @@ class Cohort(Base):
     capacity: Mapped[int | None]  # None: unlimited
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     seats_taken: Mapped[int] = mapped_column(default=0)
+    # Seats staff granted beyond capacity (an audited override), held on top of
+    # seats_taken; the first seats freed go back to capacity before anyone is promoted.
+    seats_over_capacity: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="cohorts")
@@ -101,6 +104,9 @@ class Enrollment(Base):
     cancelled_at: Mapped[datetime | None]
     # Set by the List-Unsubscribe link: no more optional mail about this enrolment.
     optional_mail_stopped_at: Mapped[datetime | None]
+    # Recorded by staff; paid_by is the staff member's address, kept if the account goes.
+    paid_at: Mapped[datetime | None]
+    paid_by: Mapped[str | None] = mapped_column(String(320))
 
     cohort: Mapped[Cohort] = relationship()
 

@@ -1,5 +1,5 @@
 """The course catalogue: what is published and which cohorts take enrolments;
-creating courses and cohorts (from the CLI until the staff console can)."""
+the rules for a course's and a cohort's fields, and creating them (CLI and console)."""
 
 import re
 from dataclasses import dataclass
@@ -140,36 +140,64 @@ def description_html(course: Course) -> Markup:
     return Markup(nh3.clean(markdown.markdown(course.description)))  # noqa: S704  (sanitised by nh3)
 
 
-def create_course(*, slug: str, title: str, contact_email: str, duration_weeks: int,
-                  summary: str = "", description: str = "", course_format: str = CourseFormat.ONLINE,
-                  fee: str = "0", currency: str = "EUR", published: bool = False,
-                  actor: audit.Actor = audit.CLI) -> Course:
-    if not SLUG_PATTERN.fullmatch(slug or "") or len(slug) > 80:
+@dataclass(frozen=True)
+class CourseFields:
+    """A course as typed (command-line options or the console's form), before cleaning.
+    Errors name the field as the CLI option and the form field do."""
+
+    slug: str | None
+    title: str | None
+    contact_email: str | None
+    duration_weeks: int | None
+    summary: str | None = ""
+    description: str | None = ""
+    course_format: str = CourseFormat.ONLINE
+    fee: str | None = "0"
+    currency: str | None = "EUR"
+    published: bool = False
+
+
+def course_values(fields: CourseFields) -> dict:
+    """The cleaned column values of a course."""
+    slug = (fields.slug or "").strip()
+    if not SLUG_PATTERN.fullmatch(slug) or len(slug) > 80:
         raise InvalidInput("slug", "A slug is 1 to 80 lower-case letters, digits and single hyphens.")
-    if course_format not in set(CourseFormat):
-        raise InvalidInput("format", f"The format is one of: {', '.join(CourseFormat)}.")
-    if not 1 <= duration_weeks <= MAX_DURATION_WEEKS:
-        raise InvalidInput("weeks", f"The duration is 1 to {MAX_DURATION_WEEKS} weeks.")
-    currency = clean_currency(currency)
-    course = Course(
-        slug=slug,
-        title=clean_text(title, field="title", label="Title", max_length=200),
-        summary=clean_text(summary, field="summary", label="Summary", max_length=500),
-        description=clean_text(description, field="description", label="Description",
-                               max_length=20_000, multiline=True),
-        format=CourseFormat(course_format), duration_weeks=duration_weeks,
-        fee_minor=parse_fee(fee, currency), currency=currency,
-        contact_email=normalise_email(contact_email), is_published=published,
-    )
-    if not course.title:
+    title = clean_text(fields.title, field="title", label="Title", max_length=200)
+    if not title:
         raise InvalidInput("title", "Give the course a title.")
+    if fields.course_format not in set(CourseFormat):
+        raise InvalidInput("format", f"The format is one of: {', '.join(CourseFormat)}.")
+    if fields.duration_weeks is None or not 1 <= fields.duration_weeks <= MAX_DURATION_WEEKS:
+        raise InvalidInput("weeks", f"The duration is 1 to {MAX_DURATION_WEEKS} weeks.")
+    currency = clean_currency(fields.currency)
+    try:
+        contact_email = normalise_email(fields.contact_email)
+    except InvalidInput as error:
+        raise InvalidInput("contact", error.message) from None
+    return {
+        "slug": slug, "title": title,
+        "summary": clean_text(fields.summary, field="summary", label="Summary", max_length=500),
+        "description": clean_text(fields.description, field="description", label="Description",
+                                  max_length=20_000, multiline=True),
+        "format": CourseFormat(fields.course_format), "duration_weeks": fields.duration_weeks,
+        "fee_minor": parse_fee(fields.fee, currency), "currency": currency,
+        "contact_email": contact_email, "is_published": bool(fields.published),
+    }
+
+
+def flush_unique_slug(session: Session, slug: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        raise InvalidInput("slug", f"A course with the slug {slug!r} already exists.") from None
+
+
+def create_course(fields: CourseFields, actor: audit.Actor = audit.CLI) -> Course:
+    course = Course(**course_values(fields))
     with write_transaction() as session:
         session.add(course)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise InvalidInput("slug", f"A course with the slug {slug!r} already exists.") from None
-        audit.record(session, actor, "course.create", target=slug)
+        flush_unique_slug(session, course.slug)
+        audit.record(session, actor, "course.create", target=course.slug)
     return course
 
 
@@ -177,35 +205,56 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def create_cohort(*, course_slug: str, label: str, starts_on: date, ends_on: date,
-                  enrolment_opens_at: datetime | None = None, enrolment_closes_at: datetime | None = None,
-                  capacity: int | None = None, timezone: str = "UTC",
-                  actor: audit.Actor = audit.CLI) -> Cohort:
-    """Naive opening and closing times are read in the cohort's timezone; by default
-    enrolment opens now and closes when the cohort starts."""
+@dataclass(frozen=True)
+class CohortFields:
+    """A cohort as typed. Naive opening and closing times are read in the cohort's
+    timezone; by default enrolment opens now and closes when the cohort starts."""
+
+    label: str | None
+    starts_on: date | None
+    ends_on: date | None
+    enrolment_opens_at: datetime | None = None
+    enrolment_closes_at: datetime | None = None
+    capacity: int | None = None  # None: unlimited
+    timezone: str | None = "UTC"
+
+
+def cohort_values(fields: CohortFields) -> dict:
+    """The cleaned column values of a cohort (all but its seat counts)."""
+    timezone = (fields.timezone or "").strip()
     if timezone not in available_timezones():
         raise InvalidInput("timezone", "Give an IANA timezone such as Europe/London or UTC.")
     zone = ZoneInfo(timezone)
-    label = clean_text(label, field="label", label="Label", max_length=120)
+    label = clean_text(fields.label, field="label", label="Label", max_length=120)
     if not label:
         raise InvalidInput("label", "Give the cohort a label, e.g. 'Spring 2027'.")
-    if ends_on < starts_on:
+    if fields.starts_on is None:
+        raise InvalidInput("starts", "Give the first day of the cohort.")
+    if fields.ends_on is None:
+        raise InvalidInput("ends", "Give the last day of the cohort.")
+    if fields.ends_on < fields.starts_on:
         raise InvalidInput("ends", "The cohort cannot end before it starts.")
-    if capacity is not None and capacity < 1:
+    if fields.capacity is not None and fields.capacity < 1:
         raise InvalidInput("capacity", "Capacity is at least 1 (or leave it unlimited).")
-    opens = _aware(enrolment_opens_at or utcnow(), zone)
-    closes = _aware(enrolment_closes_at or datetime.combine(starts_on, time.min, zone), zone)
+    opens = _aware(fields.enrolment_opens_at or utcnow(), zone)
+    closes = _aware(fields.enrolment_closes_at or datetime.combine(fields.starts_on, time.min, zone), zone)
     if closes <= opens:
         raise InvalidInput("closes", "Enrolment must close after it opens.")
+    return {"label": label, "starts_on": fields.starts_on, "ends_on": fields.ends_on,
+            "enrolment_opens_at": opens, "enrolment_closes_at": closes,
+            "capacity": fields.capacity, "timezone": timezone}
+
+
+def create_cohort(course_slug: str, fields: CohortFields, actor: audit.Actor = audit.CLI) -> Cohort:
+    values = cohort_values(fields)
     with write_transaction() as session:
         course = session.scalar(select(Course).where(Course.slug == course_slug))
         if course is None:
             raise InvalidInput("course", f"There is no course with the slug {course_slug!r}.")
-        cohort = Cohort(course=course, label=label, starts_on=starts_on, ends_on=ends_on,
-                        enrolment_opens_at=opens, enrolment_closes_at=closes,
-                        capacity=capacity, timezone=timezone, seats_taken=0)
+        cohort = Cohort(course=course, **values, seats_taken=0, seats_over_capacity=0)
         session.add(cohort)
         session.flush()
         audit.record(session, actor, "cohort.create", target=f"{course_slug}/{cohort.id}",
-                     details={"label": label, "starts_on": starts_on.isoformat(), "capacity": capacity})
+                     details={"label": cohort.label, "starts_on": cohort.starts_on.isoformat(),
+                              "capacity": cohort.capacity})
     return cohort

@@ -6,8 +6,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from models import MailingList, OutboxMessage, OutboxStatus, Subscription, SubscriptionStatus
+from models import (
+    Cohort,
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    MailingList,
+    OutboxMessage,
+    OutboxStatus,
+    Subscription,
+    SubscriptionStatus,
+)
 from models.base import utcnow
+from services.courses import has_started
+from services.errors import NotFound
 
 CHART_DAYS = 30
 TOP_SOURCES = 10
@@ -107,3 +119,47 @@ def outbox_health(session: Session) -> OutboxHealth:
         func.min(OutboxMessage.created_at).filter(OutboxMessage.status == OutboxStatus.QUEUED),
     ).where(OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.FAILED]))).one()
     return OutboxHealth(queued, retrying, failed, oldest)
+
+
+@dataclass(frozen=True)
+class CohortSeats:
+    cohort: Cohort
+    course_title: str
+    waitlisted: int
+
+    @property
+    def seats_taken(self) -> int:
+        """Every seat held, those granted over capacity included."""
+        return self.cohort.seats_taken + self.cohort.seats_over_capacity
+
+
+def _cohort_seats(session: Session, *conditions) -> list[CohortSeats]:
+    waitlisted = func.count(Enrollment.id).filter(Enrollment.status == EnrollmentStatus.WAITLISTED)
+    rows = session.execute(
+        select(Cohort, Course.title, waitlisted)
+        .join(Course, Course.id == Cohort.course_id)
+        .outerjoin(Enrollment, Enrollment.cohort_id == Cohort.id)
+        .where(*conditions)
+        .group_by(Cohort.id, Course.id)
+        .order_by(Cohort.starts_on, Course.title, Cohort.id)
+    )
+    return [CohortSeats(cohort, title, count) for cohort, title, count in rows]
+
+
+def open_cohorts(session: Session) -> list[CohortSeats]:
+    """Every cohort that has not started (enrolment open, or not yet open)."""
+    # A cohort dated before today (UTC) has started in every timezone; has_started
+    # decides the rest in the cohort's own timezone.
+    return [seats for seats in _cohort_seats(session, Cohort.starts_on >= utcnow().date())
+            if not has_started(seats.cohort)]
+
+
+def course_cohorts(session: Session, course_id: int) -> list[CohortSeats]:
+    return _cohort_seats(session, Cohort.course_id == course_id)
+
+
+def cohort_seats(session: Session, cohort_id: int) -> CohortSeats:
+    found = _cohort_seats(session, Cohort.id == cohort_id)
+    if not found:
+        raise NotFound("No such cohort.")
+    return found[0]

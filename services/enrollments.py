@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -88,7 +88,7 @@ def describe(purpose: Purpose, token: str) -> EnrollmentOutcome:
 
 # -- mail -----------------------------------------------------------------------
 
-def _send(session: Session, enrollment: Enrollment, template: str, subject: str, *,
+def send_mail(session: Session, enrollment: Enrollment, template: str, subject: str, *,
           category: str = outbox.TRANSACTIONAL, attachments: list[dict] | None = None, **context) -> None:
     cohort = enrollment.cohort
     course = cohort.course
@@ -109,9 +109,9 @@ def _send(session: Session, enrollment: Enrollment, template: str, subject: str,
     )
 
 
-def _send_seat_mail(session: Session, enrollment: Enrollment, template: str, subject: str) -> None:
+def send_seat_mail(session: Session, enrollment: Enrollment, template: str, subject: str, **context) -> None:
     invite = cohort_start_attachment(enrollment, current_app.config["SITE_NAME"])
-    _send(session, enrollment, template, subject, attachments=[invite])
+    send_mail(session, enrollment, template, subject, attachments=[invite], **context)
 
 
 def _answer_request(session: Session, enrollment: Enrollment) -> None:
@@ -125,7 +125,7 @@ def _answer_request(session: Session, enrollment: Enrollment) -> None:
         template, subject = "enrollment_confirm", f"Please confirm your enrolment in {title}"
     if not outbox.opt_in_mail_allowed(session, enrollment.email, outbox.COURSE_OPT_IN):
         return
-    _send(session, enrollment, template, subject, category=outbox.COURSE_OPT_IN,
+    send_mail(session, enrollment, template, subject, category=outbox.COURSE_OPT_IN,
           confirm_url=_link("courses.confirm", Purpose.CONFIRM_ENROLLMENT, enrollment.id),
           waitlist_position=enrollment.waitlist_position)
 
@@ -183,7 +183,7 @@ def _join_newsletter(details: EnrollmentDetails, origin: ConsentOrigin) -> None:
 
 # -- seats and the waitlist -----------------------------------------------------
 
-def _lock_for_change(session: Session, enrollment_id: int) -> Enrollment | None:
+def lock_for_change(session: Session, enrollment_id: int) -> Enrollment | None:
     cohort_id_ = session.scalar(select(Enrollment.cohort_id).where(Enrollment.id == enrollment_id))
     if cohort_id_ is None:
         return None
@@ -192,7 +192,7 @@ def _lock_for_change(session: Session, enrollment_id: int) -> Enrollment | None:
     return session.get(Enrollment, enrollment_id, with_for_update=True, populate_existing=True)
 
 
-def _take_seat(session: Session, cohort: Cohort) -> bool:
+def take_seat(session: Session, cohort: Cohort) -> bool:
     taken = session.execute(
         update(Cohort)
         .where(Cohort.id == cohort.id, or_(Cohort.capacity.is_(None), Cohort.seats_taken < Cohort.capacity))
@@ -203,15 +203,29 @@ def _take_seat(session: Session, cohort: Cohort) -> bool:
     return taken
 
 
-def _free_seat(session: Session, cohort: Cohort) -> None:
+def take_seat_over_capacity(session: Session, cohort: Cohort) -> None:
+    """A staff override: one more seat, held beyond capacity."""
     session.execute(
-        update(Cohort).where(Cohort.id == cohort.id).values(seats_taken=Cohort.seats_taken - 1)
+        update(Cohort).where(Cohort.id == cohort.id).values(seats_over_capacity=Cohort.seats_over_capacity + 1)
         .execution_options(synchronize_session=False)
     )
-    session.expire(cohort, ["seats_taken"])
+    session.expire(cohort, ["seats_over_capacity"])
 
 
-def _next_waitlist_position(session: Session, cohort: Cohort) -> int:
+def free_seat(session: Session, cohort: Cohort) -> None:
+    """A seat held over capacity is given up first: a cohort overbooked by staff
+    returns to its capacity before anyone else gets a seat."""
+    over = Cohort.seats_over_capacity > 0
+    session.execute(
+        update(Cohort).where(Cohort.id == cohort.id)
+        .values(seats_over_capacity=case((over, Cohort.seats_over_capacity - 1), else_=Cohort.seats_over_capacity),
+                seats_taken=case((over, Cohort.seats_taken), else_=Cohort.seats_taken - 1))
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(cohort, ["seats_taken", "seats_over_capacity"])
+
+
+def next_waitlist_position(session: Session, cohort: Cohort) -> int:
     last = session.scalar(
         select(func.max(Enrollment.waitlist_position))
         .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.WAITLISTED)
@@ -219,7 +233,7 @@ def _next_waitlist_position(session: Session, cohort: Cohort) -> int:
     return (last or 0) + 1
 
 
-def _close_gap(session: Session, cohort: Cohort, vacated: int) -> None:
+def close_gap(session: Session, cohort: Cohort, vacated: int) -> None:
     session.execute(
         update(Enrollment)
         .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.WAITLISTED,
@@ -229,29 +243,36 @@ def _close_gap(session: Session, cohort: Cohort, vacated: int) -> None:
     )
 
 
-def _promote_next(session: Session, cohort: Cohort) -> None:
+def promote_next(session: Session, cohort: Cohort) -> bool:
+    """Give a free seat to the first person on the waitlist; whether anyone got one."""
     if has_started(cohort):
-        return  # a seat freed once the course runs is not handed out automatically
+        return False  # a seat freed once the course runs is not handed out automatically
     first = session.scalar(
         select(Enrollment)
         .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.WAITLISTED)
         .order_by(Enrollment.waitlist_position).limit(1).with_for_update()
     )
-    if first is None or not _take_seat(session, cohort):
-        return
-    vacated = first.waitlist_position
-    first.status = EnrollmentStatus.CONFIRMED
-    first.waitlist_position = None
-    first.status_changed_at = utcnow()
-    _close_gap(session, cohort, vacated)
-    _send_seat_mail(session, first, "enrollment_promoted", f"A seat is yours: {cohort.course.title}")
+    if first is None or not take_seat(session, cohort):
+        return False
+    leave_waitlist_for_seat(session, first)
+    send_seat_mail(session, first, "enrollment_promoted", f"A seat is yours: {cohort.course.title}")
+    return True
+
+
+def leave_waitlist_for_seat(session: Session, enrollment: Enrollment) -> None:
+    """A waitlisted enrolment that has just been given a seat leaves the line."""
+    vacated = enrollment.waitlist_position
+    enrollment.status = EnrollmentStatus.CONFIRMED
+    enrollment.waitlist_position = None
+    enrollment.status_changed_at = utcnow()
+    close_gap(session, enrollment.cohort, vacated)
 
 
 def confirm(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """Confirm the address: a seat if one is free, otherwise the next place in line."""
     enrollment_id, issued_at = check_confirm_token(token)
     with write_transaction() as session:
-        enrollment = _lock_for_change(session, enrollment_id)
+        enrollment = lock_for_change(session, enrollment_id)
         if enrollment is None:
             raise InvalidToken("This link is no longer valid.")
         if enrollment.status in HOLDING_A_PLACE:
@@ -266,13 +287,13 @@ def confirm(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
         consent.record(session, ConsentAction.ENROLLMENT_CONFIRMED, origin,
                        subscriber_id=None, enrollment_id=enrollment.id)
         title = cohort.course.title
-        if _take_seat(session, cohort):
+        if take_seat(session, cohort):
             enrollment.status = EnrollmentStatus.CONFIRMED
-            _send_seat_mail(session, enrollment, "enrollment_confirmed", f"You're enrolled: {title}")
+            send_seat_mail(session, enrollment, "enrollment_confirmed", f"You're enrolled: {title}")
         else:
             enrollment.status = EnrollmentStatus.WAITLISTED
-            enrollment.waitlist_position = _next_waitlist_position(session, cohort)
-            _send(session, enrollment, "enrollment_waitlisted", f"You're on the waitlist for {title}",
+            enrollment.waitlist_position = next_waitlist_position(session, cohort)
+            send_mail(session, enrollment, "enrollment_waitlisted", f"You're on the waitlist for {title}",
                   waitlist_position=enrollment.waitlist_position)
         return _outcome(enrollment)
 
@@ -281,27 +302,33 @@ def cancel(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """Cancel (idempotent). A freed seat goes to the first person on the waitlist."""
     enrollment_id = _link_target(Purpose.CANCEL_ENROLLMENT, token)
     with write_transaction() as session:
-        enrollment = _lock_for_change(session, enrollment_id)
+        enrollment = lock_for_change(session, enrollment_id)
         if enrollment is None:
             raise InvalidToken("This link is no longer valid.")
         if enrollment.status == EnrollmentStatus.CANCELLED:
             return _outcome(enrollment, unchanged=True)
-        previous_status, previous_position = enrollment.status, enrollment.waitlist_position
-        enrollment.status = EnrollmentStatus.CANCELLED
-        enrollment.waitlist_position = None
-        enrollment.cancelled_at = enrollment.status_changed_at = utcnow()
         consent.record(session, ConsentAction.ENROLLMENT_CANCELLED, origin,
                        subscriber_id=None, enrollment_id=enrollment.id)
-        cohort = enrollment.cohort
-        if previous_status == EnrollmentStatus.CONFIRMED:
-            _free_seat(session, cohort)
-            _promote_next(session, cohort)
-        elif previous_status == EnrollmentStatus.WAITLISTED:
-            _close_gap(session, cohort, previous_position)
-        _send(session, enrollment, "enrollment_cancelled",
+        cancel_locked(session, enrollment)
+        return _outcome(enrollment)
+
+
+def cancel_locked(session: Session, enrollment: Enrollment) -> None:
+    """Cancel an enrolment (not yet cancelled) whose cohort and row the caller holds
+    locked (`lock_for_change`): free its seat or waitlist place, promote, and mail."""
+    previous_status, previous_position = enrollment.status, enrollment.waitlist_position
+    enrollment.status = EnrollmentStatus.CANCELLED
+    enrollment.waitlist_position = None
+    enrollment.cancelled_at = enrollment.status_changed_at = utcnow()
+    cohort = enrollment.cohort
+    if previous_status == EnrollmentStatus.CONFIRMED:
+        free_seat(session, cohort)
+        promote_next(session, cohort)
+    elif previous_status == EnrollmentStatus.WAITLISTED:
+        close_gap(session, cohort, previous_position)
+    send_mail(session, enrollment, "enrollment_cancelled",
               f"Your enrolment in {cohort.course.title} is cancelled",
               enroll_url=external_url("courses.enroll", slug=cohort.course.slug))
-        return _outcome(enrollment)
 
 
 def stop_optional_mail(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:

@@ -47,3 +47,9 @@ def format_fee(fee_minor: int, currency: str) -> str:
     amount = f"{Decimal(fee_minor).scaleb(-digits):,.{digits}f}"
     symbol = _SYMBOLS.get(currency)
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def fee_amount(fee_minor: int, currency: str) -> str:
+    """Minor units as the plain amount parse_fee reads back: 29000 EUR → '290.00'."""
+    digits = minor_digits(currency)
+    return f"{Decimal(fee_minor).scaleb(-digits):.{digits}f}"

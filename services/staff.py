@@ -61,7 +61,7 @@ def create_staff(actor: Actor, raw_email: str | None, password: str | None,
     # Hash before the write lock is taken: Argon2 is slow on purpose.
     password_hash = password_hasher().hash(check_password_rules(password))
     with write_transaction() as session:
-        _require_owner(session, actor)
+        require_owner(session, actor)
         user = StaffUser(email=email, password_hash=password_hash, role=StaffRole(role))
         session.add(user)
         try:
@@ -118,13 +118,13 @@ def _actor(user: StaffUser, ip: str | None) -> Actor:
     return Actor(user.email, staff_user_id=user.id, ip=ip)
 
 
-def _require_owner(session: Session, actor: Actor) -> None:
-    """Owners manage staff; the command line (no staff id) stands for the machine's operator."""
+def require_owner(session: Session, actor: Actor, refusal: str = "Only owners manage staff accounts.") -> None:
+    """For what only owners may do; the command line (no staff id) stands for the machine's operator."""
     if actor.staff_user_id is None:
         return
     role = session.scalar(select(StaffUser.role).where(StaffUser.id == actor.staff_user_id))
     if role != StaffRole.OWNER:
-        raise Forbidden("Only owners manage staff accounts.")
+        raise Forbidden(refusal)
 
 
 def _active_owners(session: Session) -> int:
@@ -135,7 +135,7 @@ def _active_owners(session: Session) -> int:
 def _change_account(actor: Actor, user_id: int, *, role: StaffRole | None = None,
                     active: bool | None = None) -> StaffUser:
     with write_transaction() as session:
-        _require_owner(session, actor)
+        require_owner(session, actor)
         # Lock every owner row so two owners cannot demote each other at once.
         session.scalars(select(StaffUser.id).where(StaffUser.role == StaffRole.OWNER).with_for_update()).all()
         user = session.get(StaffUser, user_id, with_for_update=True)

@@ -207,9 +207,11 @@ def test_cli_creates_staff_from_stdin_or_a_prompt(app):
     assert sign_in(app.test_client(), "first@example.com").status_code == 303
 
 
-def test_every_console_page_renders_for_a_signed_in_owner(app, signed_in_client, newsletter, origin):
+def test_every_console_page_renders_for_a_signed_in_owner(app, signed_in_client, newsletter, origin, make_cohort):
     subscriptions.subscribe("page@example.com", "Page Reader", origin)
-    ids = {"subscriber_id": db.session.scalar(select(Subscriber.id)), "list_id": newsletter.id}
+    cohort = make_cohort()
+    ids = {"subscriber_id": db.session.scalar(select(Subscriber.id)), "list_id": newsletter.id,
+           "course_id": cohort.course_id, "cohort_id": cohort.id}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("admin.") and "GET" in rule.methods and rule.endpoint != "admin.login":
             url = rule.rule

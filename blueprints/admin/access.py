@@ -25,6 +25,7 @@ NAV = [
     ("admin.dashboard", "Dashboard", False),
     ("admin.subscribers", "Subscribers", False),
     ("admin.lists", "Lists", False),
+    ("admin.courses", "Courses", False),
     ("admin.outbox", "Outbox", False),
     ("admin.audit_log", "Audit log", False),
     ("admin.staff", "Staff", True),

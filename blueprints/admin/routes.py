@@ -21,6 +21,7 @@ def dashboard():
         busiest_day=max((d.count for d in days), default=0),
         sources=figures.top_sources(session),
         outbox=figures.outbox_health(session),
+        cohorts=figures.open_cohorts(session),
     )
 
 
