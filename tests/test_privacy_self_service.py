@@ -1,6 +1,7 @@
 """Reader self-service at /privacy: a mailed link to download or erase one's data."""
 
 import json
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -272,3 +273,33 @@ def test_staff_erasure_covers_enrolments_too(reader, deliver):
     assert db.session.scalars(select(Enrollment.email).where(Enrollment.status == EnrollmentStatus.CONFIRMED)
                               ).all() == ["next@example.com"]
     assert [to(m) for m in deliver(1)] == ["next@example.com"]
+
+
+def test_concurrent_erasures_of_seat_holders_promote_each_waiting_person_once(app, make_cohort, origin):
+    cohort = make_cohort(capacity=2)
+    for email in ("one@example.com", "two@example.com", "three@example.com", "four@example.com"):
+        enrollments.confirm(confirm_token(enrol(cohort, email, origin)), origin)
+    db.session.commit()  # end this thread's read transaction, so it sees what the threads write
+    errors, results = [], []
+    start = threading.Barrier(6)
+
+    def run(email):
+        with app.app_context():
+            try:
+                start.wait()
+                results.append(privacy.erase_address(STAFF, email, "test"))
+            except Exception as error:  # collected and asserted below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(email,)) for email in ["one@example.com", "two@example.com"] * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(results) == [False] * 4 + [True] * 2
+    db.session.expire_all()
+    assert [(e.email, e.status) for e in db.session.scalars(select(Enrollment).order_by(Enrollment.id))] == [
+        ("three@example.com", EnrollmentStatus.CONFIRMED), ("four@example.com", EnrollmentStatus.CONFIRMED)]
+    assert db.session.get(Cohort, cohort.id).seats_taken == 2 and count(ErasureTombstone) == 2

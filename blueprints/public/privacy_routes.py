@@ -54,7 +54,7 @@ def privacy_export(token):
     except InvalidToken as error:
         return _token_problem(error, "privacy")
     return current_app.response_class(
-        current_app.json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json",
+        current_app.json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False), mimetype="application/json",
         headers={**PRIVATE, "Content-Disposition": 'attachment; filename="my-data.json"'},
     )
 
