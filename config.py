@@ -57,6 +57,8 @@ class Config:
     RETENTION_SENT_MAIL_DAYS = max(2, int(os.environ.get("RETENTION_SENT_MAIL_DAYS", "30")))
 
     CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
+    # A reader's link to download or erase their data: short-lived, it opens everything.
+    PRIVACY_TOKEN_MAX_AGE = 24 * 3600
     EMAIL_CHECK_DELIVERABILITY = env_bool("EMAIL_CHECK_DELIVERABILITY", False)
     # Opt-in mails one address can trigger: one per window, a few per day.
     OPT_IN_MAIL_MIN_INTERVAL_SECONDS = 600

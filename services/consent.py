@@ -26,6 +26,10 @@ CURRENT_ENROLL_WORDING = "enroll-v1"
 CURRENT_ENROLL_NEWSLETTER_WORDING = "enroll-newsletter-v1"
 
 
+# The `form` of changes staff make in the console.
+STAFF_FORM = "admin"
+
+
 @dataclass(frozen=True)
 class ConsentOrigin:
     """Where and how a reader acted: recorded with every consent event."""

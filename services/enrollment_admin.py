@@ -12,6 +12,7 @@ from models import Enrollment, EnrollmentStatus
 from models.base import utcnow
 from services import audit, enrollments, staff
 from services.audit import Actor
+from services.consent import STAFF_FORM, ConsentOrigin
 from services.errors import Closed, InvalidInput, NotFound
 from services.transactions import write_transaction
 from services.validation import clean_text
@@ -116,7 +117,7 @@ def cancel(actor: Actor, enrollment_id: int) -> None:
         if enrollment.status == EnrollmentStatus.CANCELLED:
             raise Closed("This enrolment is already cancelled.")
         previous = enrollment.status
-        enrollments.cancel_locked(session, enrollment)
+        enrollments.cancel_locked(session, enrollment, ConsentOrigin(form=STAFF_FORM))
         return {"previous_status": previous.value}
 
     _change(actor, enrollment_id, "enrollment.cancel", cancel_it)

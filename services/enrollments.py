@@ -56,6 +56,11 @@ def _link(endpoint: str, purpose: Purpose, enrollment_id: int) -> str:
     return external_url(endpoint, token=make_token(purpose, {"enrollment": enrollment_id}))
 
 
+def stop_course_mail_url(enrollment_id: int) -> str:
+    """One-click List-Unsubscribe: stops optional mail about an enrolment, never cancels it."""
+    return _link("courses.stop_mail_post", Purpose.STOP_COURSE_MAIL, enrollment_id)
+
+
 def _enrollment_id(payload: dict) -> int:
     value = payload.get("enrollment")
     if not isinstance(value, int):
@@ -95,8 +100,7 @@ def send_mail(session: Session, enrollment: Enrollment, template: str, subject: 
     outbox.enqueue(
         session, template=template, subject=subject, category=category,
         recipient=enrollment.email, recipient_name=enrollment.full_name,
-        # One-click List-Unsubscribe stops optional course mail; it never cancels a place.
-        unsubscribe_url=_link("courses.stop_mail_post", Purpose.STOP_COURSE_MAIL, enrollment.id),
+        unsubscribe_url=stop_course_mail_url(enrollment.id),
         attachments=attachments,
         context={
             "course_title": course.title, "cohort_label": cohort.label,
@@ -298,6 +302,27 @@ def confirm(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
         return _outcome(enrollment)
 
 
+def release_place(session: Session, enrollment: Enrollment, origin: ConsentOrigin) -> bool:
+    """Cancel an enrolment whose cohort and row the caller has locked, in that order.
+    A freed seat goes to the first person on the waitlist, who is mailed; mail to the
+    cancelled person is the caller's to send. False if it was already cancelled."""
+    if enrollment.status == EnrollmentStatus.CANCELLED:
+        return False
+    previous_status, previous_position = enrollment.status, enrollment.waitlist_position
+    enrollment.status = EnrollmentStatus.CANCELLED
+    enrollment.waitlist_position = None
+    enrollment.cancelled_at = enrollment.status_changed_at = utcnow()
+    consent.record(session, ConsentAction.ENROLLMENT_CANCELLED, origin,
+                   subscriber_id=None, enrollment_id=enrollment.id)
+    cohort = enrollment.cohort
+    if previous_status == EnrollmentStatus.CONFIRMED:
+        free_seat(session, cohort)
+        promote_next(session, cohort)
+    elif previous_status == EnrollmentStatus.WAITLISTED:
+        close_gap(session, cohort, previous_position)
+    return True
+
+
 def cancel(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """Cancel (idempotent). A freed seat goes to the first person on the waitlist."""
     enrollment_id = _link_target(Purpose.CANCEL_ENROLLMENT, token)
@@ -305,30 +330,20 @@ def cancel(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
         enrollment = lock_for_change(session, enrollment_id)
         if enrollment is None:
             raise InvalidToken("This link is no longer valid.")
-        if enrollment.status == EnrollmentStatus.CANCELLED:
+        if not cancel_locked(session, enrollment, origin):
             return _outcome(enrollment, unchanged=True)
-        consent.record(session, ConsentAction.ENROLLMENT_CANCELLED, origin,
-                       subscriber_id=None, enrollment_id=enrollment.id)
-        cancel_locked(session, enrollment)
         return _outcome(enrollment)
 
 
-def cancel_locked(session: Session, enrollment: Enrollment) -> None:
-    """Cancel an enrolment (not yet cancelled) whose cohort and row the caller holds
-    locked (`lock_for_change`): free its seat or waitlist place, promote, and mail."""
-    previous_status, previous_position = enrollment.status, enrollment.waitlist_position
-    enrollment.status = EnrollmentStatus.CANCELLED
-    enrollment.waitlist_position = None
-    enrollment.cancelled_at = enrollment.status_changed_at = utcnow()
-    cohort = enrollment.cohort
-    if previous_status == EnrollmentStatus.CONFIRMED:
-        free_seat(session, cohort)
-        promote_next(session, cohort)
-    elif previous_status == EnrollmentStatus.WAITLISTED:
-        close_gap(session, cohort, previous_position)
-    send_mail(session, enrollment, "enrollment_cancelled",
-              f"Your enrolment in {cohort.course.title} is cancelled",
-              enroll_url=external_url("courses.enroll", slug=cohort.course.slug))
+def cancel_locked(session: Session, enrollment: Enrollment, origin: ConsentOrigin) -> bool:
+    """Cancel an enrolment whose cohort and row the caller holds locked
+    (`lock_for_change`), as `release_place` does, and tell the person."""
+    if not release_place(session, enrollment, origin):
+        return False
+    course = enrollment.cohort.course
+    send_mail(session, enrollment, "enrollment_cancelled", f"Your enrolment in {course.title} is cancelled",
+              enroll_url=external_url("courses.enroll", slug=course.slug))
+    return True
 
 
 def stop_optional_mail(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:

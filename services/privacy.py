@@ -5,15 +5,17 @@ import hmac
 from collections.abc import Collection
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import ConsentAction, ConsentEvent, OutboxMessage, Subscriber, Subscription
+from models import ConsentAction, ConsentEvent, Enrollment, OutboxMessage, Subscriber, Subscription
+from models.base import utcnow
 from models.privacy import ErasureTombstone
-from services import audit, consent
+from services import audit, consent, enrollments, personal_data
 from services.audit import Actor
 from services.consent import ConsentOrigin
-from services.transactions import write_transaction
+from services.personal_data import Holdings
+from services.transactions import insert_unless_exists, write_transaction
 
 
 def address_hash(email: str) -> str:
@@ -29,38 +31,63 @@ def is_erased(session: Session, email: str) -> bool:
 
 
 def erase(actor: Actor, subscriber_ids: Collection[int], origin_form: str = "admin") -> int:
-    """Remove these subscribers' personal data; return how many were erased.
+    """Erase these subscribers and their course enrolments; return how many were erased.
 
-    The subscriber row and its subscriptions go, and so does mail to the address
-    still in the outbox. Consent events keep their action and time (proof of what
-    happened) but lose the link, IP and user agent. A tombstone keeps a keyed hash
-    of the address so an import does not bring the person back. Staff erase with
-    their own Actor; a reader erasing themselves passes theirs and `origin_form`.
+    Staff erase with their own Actor; a reader erasing themselves uses erase_address.
     """
     with write_transaction() as session:
         subscribers = session.scalars(
             select(Subscriber).where(Subscriber.id.in_(list(subscriber_ids)))
             .order_by(Subscriber.id).with_for_update()
         ).all()
+        # Every cohort involved is locked before any is changed: one lock order, no deadlocks.
+        enrolled = personal_data.enrollments_of(session, [s.email for s in subscribers], lock=True)
         for subscriber in subscribers:
-            _erase_one(session, subscriber, actor, origin_form)
+            address = subscriber.email.lower()
+            _erase_one(session, Holdings(subscriber.email, subscriber,
+                                         [e for e in enrolled if e.email.lower() == address]),
+                       actor, origin_form)
     return len(subscribers)
 
 
-def _erase_one(session: Session, subscriber: Subscriber, actor: Actor, origin_form: str) -> None:
-    hashed = address_hash(subscriber.email)
+def erase_address(actor: Actor, email: str, origin_form: str) -> bool:
+    """Erase everything held about an address (subscriber, enrolments or both);
+    False if nothing was held."""
+    with write_transaction() as session:
+        held = personal_data.find(session, email, lock=True)
+        if held.empty:
+            return False
+        _erase_one(session, held, actor, origin_form)
+    return True
+
+
+def _erase_one(session: Session, held: Holdings, actor: Actor, origin_form: str) -> None:
+    """The subscriber row, its subscriptions and enrolments go, and so does mail to the
+    address still in the outbox. Enrolments are cancelled first, so a seat goes to the
+    next person on the waitlist. Consent events keep their action and time (proof of
+    what happened) but lose the link to the person, IP and user agent. A tombstone
+    keeps a keyed hash of the address so an import does not bring the person back."""
+    hashed = address_hash(held.email)
+    origin = ConsentOrigin(form=origin_form)
+    cancelled = [e.id for e in held.enrollments if enrollments.release_place(session, e, origin)]
+    enrollment_ids = [e.id for e in held.enrollments]
+    theirs = [ConsentEvent.enrollment_id.in_(enrollment_ids)]
+    if held.subscriber is not None:
+        theirs.append(ConsentEvent.subscriber_id == held.subscriber.id)
     session.execute(
-        update(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber.id)
-        .values(subscriber_id=None, ip=None, user_agent=None)
+        update(ConsentEvent).where(or_(*theirs))
+        .values(subscriber_id=None, enrollment_id=None, ip=None, user_agent=None)
     )
-    session.execute(
-        delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == subscriber.email.lower())
-    )
-    session.execute(delete(Subscription).where(Subscription.subscriber_id == subscriber.id))
-    session.execute(delete(Subscriber).where(Subscriber.id == subscriber.id))
-    # The subscriber's row lock serialises erasures of this address, so the check is safe.
-    if not is_erased(session, subscriber.email):
-        session.add(ErasureTombstone(address_hash=hashed))
-    consent.record(session, ConsentAction.ERASED, ConsentOrigin(form=origin_form), subscriber_id=None)
-    audit.record(session, actor, "subscriber.erase", target=f"subscriber:{subscriber.id}",
-                 details={"address_hash": hashed})
+    session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == held.email.lower()))
+    # Cancelled rows hold no seat or waitlist place, so nothing needs them once the seat is freed.
+    session.execute(delete(Enrollment).where(Enrollment.id.in_(enrollment_ids)))
+    if held.subscriber is not None:
+        session.execute(delete(Subscription).where(Subscription.subscriber_id == held.subscriber.id))
+        session.execute(delete(Subscriber).where(Subscriber.id == held.subscriber.id))
+    insert_unless_exists(session, ErasureTombstone, address_hash=hashed, erased_at=utcnow())
+    consent.record(session, ConsentAction.ERASED, origin, subscriber_id=None)
+    subscriber_id = held.subscriber.id if held.subscriber is not None else None
+    audit.record(session, actor, "subscriber.erase" if subscriber_id else "enrollments.erase",
+                 target=f"subscriber:{subscriber_id}" if subscriber_id else None,
+                 details={"address_hash": hashed, "enrollments": enrollment_ids,
+                          "enrollments_cancelled": cancelled})

@@ -11,14 +11,13 @@ from sqlalchemy.orm import Session, joinedload
 from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
 from services import audit, subscriptions
 from services.audit import Actor
-from services.consent import ConsentOrigin
+from services.consent import STAFF_FORM, ConsentOrigin
 from services.errors import InvalidInput, NotFound
 from services.lists import all_lists
 from services.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 from services.transactions import write_transaction
 
 # Consent events record staff actions as coming from this form.
-STAFF_FORM = "admin"
 MAX_SELECTION = 500
 
 

@@ -16,6 +16,7 @@ class Purpose(StrEnum):
     CONFIRM_ENROLLMENT = "confirm-enrollment"
     CANCEL_ENROLLMENT = "cancel-enrollment"
     STOP_COURSE_MAIL = "stop-course-mail"
+    PRIVACY = "privacy"
 
 
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
