@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from models import ConsentAction, ConsentEvent
@@ -30,6 +31,10 @@ CURRENT_ENROLL_NEWSLETTER_WORDING = "enroll-newsletter-v1"
 STAFF_FORM = "admin"
 
 
+# Built once: its cache key is then computed once, not on every sign-up.
+_INSERT_EVENT = insert(ConsentEvent.__table__)
+
+
 @dataclass(frozen=True)
 class ConsentOrigin:
     """Where and how a reader acted: recorded with every consent event."""
@@ -51,8 +56,9 @@ def record(
     subscriber_id: int | None,
     list_id: int | None = None,
     enrollment_id: int | None = None,
-) -> ConsentEvent:
-    event = ConsentEvent(
+) -> None:
+    # A Core insert: the log is append-only, so no ORM object is needed.
+    session.execute(_INSERT_EVENT, dict(
         subscriber_id=subscriber_id,
         list_id=list_id,
         enrollment_id=enrollment_id,
@@ -62,6 +68,4 @@ def record(
         ip=origin.ip,
         user_agent=(origin.user_agent or "")[:500] or None,
         source_url=(origin.source_url or "")[:2000] or None,
-    )
-    session.add(event)
-    return event
+    ))

@@ -4,10 +4,10 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from models import OutboxMessage, Subscriber
+from models import OutboxMessage, OutboxStatus, Subscriber
 from models.base import utcnow
 from services.links import mail_domain
 
@@ -17,6 +17,10 @@ OPT_IN = "opt_in"
 # enrolment form that also asks for the newsletter yields both confirmation mails.
 COURSE_OPT_IN = "course_opt_in"
 TRANSACTIONAL = "transactional"
+
+
+# Built once: its cache key is then computed once, not on every mail.
+_INSERT_MESSAGE = insert(OutboxMessage.__table__)
 
 
 def new_message_id() -> str:
@@ -34,18 +38,20 @@ def enqueue(
     unsubscribe_url: str,
     context: dict | None = None,
     attachments: list[dict] | None = None,
-) -> OutboxMessage | None:
-    """Render `templates/email/<template>.txt|.html` and queue it.
+    suppression_checked: bool = False,
+) -> bool:
+    """Render `templates/email/<template>.txt|.html` and queue it; return whether it was.
 
     Every mail carries RFC 8058 one-click unsubscribe headers. Nothing is queued
-    (None) for a suppressed address; callers answer the same either way.
+    for a suppressed address (`suppression_checked`: the caller already knows it is
+    not); callers answer the same either way.
     """
-    if is_suppressed(session, recipient):
-        return None
+    if not suppression_checked and is_suppressed(session, recipient):
+        return False
     context = {**(context or {}), "recipient_name": recipient_name,
                "unsubscribe_url": unsubscribe_url,
                "site_name": current_app.config["SITE_NAME"]}
-    message = OutboxMessage(
+    session.execute(_INSERT_MESSAGE, dict(
         message_id=new_message_id(),
         recipient=recipient,
         recipient_name=recipient_name,
@@ -58,9 +64,9 @@ def enqueue(
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
         attachments=attachments or [],
-    )
-    session.add(message)
-    return message
+        status=OutboxStatus.QUEUED,
+    ))
+    return True
 
 
 def opt_in_mail_allowed(session: Session, recipient: str, category: str = OPT_IN) -> bool:

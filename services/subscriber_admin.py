@@ -156,7 +156,7 @@ def resend_confirmation(actor: Actor, subscriber_id: int, list_id: int) -> None:
         if subscription is None or subscription.status != SubscriptionStatus.PENDING:
             raise InvalidInput("subscription", "Only a pending subscription can be sent "
                                                "its confirmation again.")
-        if not subscriptions.send_opt_in_mail(session, subscription):
+        if not subscriptions.send_opt_in_mail(session, subscriptions.OptInMail.of(subscription)):
             raise InvalidInput("subscription", "This address was sent a confirmation mail "
                                                "recently; try again later.")
         audit.record(session, actor, "subscription.resend_confirmation",

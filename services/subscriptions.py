@@ -8,19 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import JSON, Integer, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from extensions import db
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
 from services import audit, consent, lists, outbox
 from services.audit import Actor
 from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
 from services.tokens import Purpose, issued_before, make_token, read_token
-from services.transactions import insert_unless_exists, write_transaction
+from services.transactions import write_transaction
 from services.validation import clean_full_name, normalise_email, storable
 
 
@@ -57,23 +57,47 @@ def public_lists(session: Session) -> list[MailingList]:
     ))
 
 
-def _lock_or_create_subscriber(session: Session, email: str, full_name: str) -> Subscriber:
-    """Insert the subscriber unless the unique index says it exists, then lock its row.
+# The signup hot path's two upserts, as text: SQLAlchemy's ON CONFLICT constructs are
+# not cacheable, so they would be compiled again on every request. PostgreSQL and
+# SQLite share this syntax.
+_UPSERT_SUBSCRIBER = text("""
+    INSERT INTO subscribers (email, full_name, created_at) VALUES (:email, :full_name, :created_at)
+    ON CONFLICT (lower(email)) DO UPDATE SET full_name =
+        CASE WHEN subscribers.full_name = '' THEN excluded.full_name ELSE subscribers.full_name END
+    RETURNING id, email, full_name, suppressed_at
+""").bindparams(bindparam("created_at", type_=UTCDateTime())).columns(
+    id=Integer(), email=String(), full_name=String(), suppressed_at=UTCDateTime())
+_UPSERT_SUBSCRIPTION = text("""
+    INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at,
+                               source_url, referrer, utm)
+    VALUES (:subscriber_id, :list_id, 'pending', :now, :now, :now, :source_url, :referrer, :utm)
+    ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at =
+        CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
+             ELSE excluded.requested_at END
+    RETURNING id, status
+""").bindparams(bindparam("now", type_=UTCDateTime()), bindparam("utm", type_=JSON())).columns(
+    id=Integer(), status=String())
 
-    Concurrent identical sign-ups meet at the unique index: one inserts, the
-    others wait for it and then find its row.
-    """
-    insert_unless_exists(session, Subscriber, email=email, full_name=full_name, created_at=utcnow())
-    subscriber = session.scalar(
-        select(Subscriber).where(func.lower(Subscriber.email) == email.lower()).with_for_update()
-    )
-    if not subscriber.full_name and full_name:
-        subscriber.full_name = full_name
-    return subscriber
+
+def _upsert_subscriber(session: Session, email: str, full_name: str):
+    """Insert the subscriber, or take the existing one (filling in a missing name),
+    in one statement that also locks its row. Concurrent sign-ups for one address
+    meet at the unique index and then queue behind that lock."""
+    return session.execute(_UPSERT_SUBSCRIBER,
+                           {"email": email, "full_name": full_name, "created_at": utcnow()}).one()
 
 
-def confirm_url(subscription: Subscription) -> str:
-    token = make_token(Purpose.CONFIRM_SUBSCRIPTION, {"subscription": subscription.id})
+def _upsert_subscription(session: Session, subscriber_id: int, list_id: int, origin: ConsentOrigin):
+    """A new pending subscription, or the existing one with its request time renewed
+    (unless it is confirmed); returns its id and status."""
+    return session.execute(_UPSERT_SUBSCRIPTION, {
+        "subscriber_id": subscriber_id, "list_id": list_id, "now": utcnow(),
+        "source_url": origin.source_url, "referrer": origin.referrer, "utm": origin.utm or None,
+    }).one()
+
+
+def confirm_url(subscription_id: int) -> str:
+    token = make_token(Purpose.CONFIRM_SUBSCRIPTION, {"subscription": subscription_id})
     return external_url("public.confirm", token=token)
 
 
@@ -89,59 +113,68 @@ def subscribe(
     *,
     list_slug: str | None = None,
 ) -> None:
-    """Request a subscription. Returns nothing: callers must answer alike for every address."""
+    """Request a subscription. Returns nothing: callers must answer alike for every address.
+
+    The hot path of every signup form, so it is a handful of Core statements."""
     email = normalise_email(
         raw_email, check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"]
     )
     full_name = clean_full_name(raw_full_name)
     with write_transaction() as session:
         mailing_list = public_list(session, list_slug)
-        subscriber = _lock_or_create_subscriber(session, email, full_name)
-        subscription = session.scalar(
-            select(Subscription).where(
-                Subscription.subscriber_id == subscriber.id,
-                Subscription.list_id == mailing_list.id,
-            )
-        )
-        now = utcnow()
-        if subscription is None:
-            subscription = Subscription(
-                subscriber=subscriber, mailing_list=mailing_list,
-                status=SubscriptionStatus.PENDING, created_at=now, status_changed_at=now,
-                requested_at=now, source_url=origin.source_url, referrer=origin.referrer,
-                utm=origin.utm or None,
-            )
-            session.add(subscription)
-            session.flush()
-        if subscription.status != SubscriptionStatus.CONFIRMED:
-            subscription.requested_at = now
+        subscriber = _upsert_subscriber(session, email, full_name)
+        subscription_id, status = _upsert_subscription(session, subscriber.id, mailing_list.id, origin)
+        if status != SubscriptionStatus.CONFIRMED.value:
             consent.record(session, ConsentAction.SUBSCRIBE_REQUESTED, origin,
                            subscriber_id=subscriber.id, list_id=mailing_list.id)
-        send_opt_in_mail(session, subscription)
+        send_opt_in_mail(session, OptInMail(
+            subscription_id, status == SubscriptionStatus.CONFIRMED.value, subscriber.id, subscriber.email,
+            subscriber.full_name, mailing_list.id, mailing_list.name, subscriber.suppressed_at is not None))
 
 
-def send_opt_in_mail(session: Session, subscription: Subscription) -> bool:
+@dataclass(frozen=True)
+class OptInMail:
+    """What the confirmation (or "already subscribed") mail needs to know."""
+
+    subscription_id: int
+    confirmed: bool
+    subscriber_id: int
+    email: str
+    full_name: str
+    list_id: int
+    list_name: str
+    suppressed: bool
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> "OptInMail":
+        subscriber = subscription.subscriber
+        return cls(subscription.id, subscription.status == SubscriptionStatus.CONFIRMED, subscriber.id,
+                   subscriber.email, subscriber.full_name, subscription.list_id, subscription.mailing_list.name,
+                   subscriber.suppressed_at is not None)
+
+
+def send_opt_in_mail(session: Session, mail: OptInMail) -> bool:
     """Queue the confirmation mail (or "already subscribed") unless the address had one
     too recently. The caller holds the subscriber's row lock. Returns whether it was queued."""
-    subscriber, mailing_list = subscription.subscriber, subscription.mailing_list
-    if not outbox.opt_in_mail_allowed(session, subscriber.email):
+    if mail.suppressed or not outbox.opt_in_mail_allowed(session, mail.email):
         return False
-    if subscription.status == SubscriptionStatus.CONFIRMED:
-        template, subject = "already_subscribed", f"You're already subscribed to {mailing_list.name}"
+    if mail.confirmed:
+        template, subject = "already_subscribed", f"You're already subscribed to {mail.list_name}"
     else:
-        template, subject = "confirm_subscription", f"Please confirm your subscription to {mailing_list.name}"
-    outbox.enqueue(
+        template, subject = "confirm_subscription", f"Please confirm your subscription to {mail.list_name}"
+    leave_url = unsubscribe_url(mail.subscriber_id, mail.list_id)
+    return outbox.enqueue(
         session,
         template=template,
         subject=subject,
         category=outbox.OPT_IN,
-        recipient=subscriber.email,
-        recipient_name=subscriber.full_name,
-        unsubscribe_url=unsubscribe_url(subscriber.id, mailing_list.id),
-        context={"list_name": mailing_list.name, "confirm_url": confirm_url(subscription),
-                 "preferences_url": unsubscribe_url(subscriber.id, mailing_list.id)},
+        recipient=mail.email,
+        recipient_name=mail.full_name,
+        unsubscribe_url=leave_url,
+        context={"list_name": mail.list_name, "confirm_url": confirm_url(mail.subscription_id),
+                 "preferences_url": leave_url},
+        suppression_checked=True,
     )
-    return True
 
 
 def check_confirm_token(token: str) -> tuple[int, datetime]:
