@@ -132,10 +132,6 @@ def stored_upload(token: str) -> str:
     return str(path)
 
 
-def discard_upload(path: str) -> None:
-    _remove_upload(path)
-
-
 def _import_list(session, list_slug: str | None) -> MailingList:
     if not list_slug:
         return default_list(session)
@@ -184,7 +180,7 @@ def run_import(job_id: int) -> ImportJob:
                      details={"job": job.id, "format": job.file_format, "list_id": job.list_id,
                               "rows": job.processed_rows, "created": counts.created, "updated": counts.updated,
                               "skipped": counts.skipped, "invalid": counts.invalid})
-    _remove_upload(path)
+    discard_upload(path)
     return job
 
 
@@ -218,8 +214,8 @@ def _commit_batch(job_id, list_id, form, batch, counts: Counts, seen: int) -> No
             skipped_count=counts.skipped, invalid_count=counts.invalid))
 
 
-def _remove_upload(path: str) -> None:
-    """Uploaded copies are deleted once imported; a file named on the CLI is the user's own."""
+def discard_upload(path: str) -> None:
+    """Delete an uploaded copy (once imported, or refused); a file named on the CLI is the user's own."""
     if Path(path).parent == upload_dir():
         Path(path).unlink(missing_ok=True)
 
