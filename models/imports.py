@@ -44,3 +44,5 @@ class ImportJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # When staff asked the job's pending people to confirm (at most once per job).
+    opt_in_requested_at: Mapped[datetime | None]

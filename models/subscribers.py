@@ -55,6 +55,7 @@ class Subscription(Base):
         UniqueConstraint("subscriber_id", "list_id"),
         Index("ix_subscriptions_list_status", "list_id", "status"),
         Index("ix_subscriptions_created_at", "created_at"),  # the dashboard's sign-ups per day
+        Index("ix_subscriptions_import_job_id", "import_job_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +77,8 @@ class Subscription(Base):
     referrer: Mapped[str | None] = mapped_column(String(2000))
     # Campaign parameters (utm_source, utm_medium, ...) of the sign-up; source_url is kept without them.
     utm: Mapped[dict | None] = mapped_column(JSON)
+    # The import job that created this subscription: staff may ask its pending people to opt in.
+    import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id", ondelete="SET NULL"))
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     mailing_list: Mapped[MailingList] = relationship()

@@ -3,6 +3,7 @@ a Core select that every export (subscribers, enrolments, …) shares."""
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 from sqlalchemy import String
@@ -36,6 +37,11 @@ def escape_formula(value):
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def download_name(*parts: str) -> str:
+    """A .csv download name made of safe characters only (no header injection)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(parts)) + ".csv"
 
 
 def safe_row(cells: Sequence) -> list:

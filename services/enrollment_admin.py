@@ -18,7 +18,7 @@ from services.transactions import write_transaction
 from services.validation import clean_text
 
 OVERRIDE_REASON_MAX_LENGTH = 500
-_LISTING_ORDER = case(
+LISTING_ORDER = case(
     {EnrollmentStatus.CONFIRMED: 0, EnrollmentStatus.WAITLISTED: 1, EnrollmentStatus.PENDING: 2},
     value=Enrollment.status, else_=3)
 
@@ -27,7 +27,7 @@ def cohort_enrollments(session: Session, cohort_id: int) -> list[Enrollment]:
     """Seated first, then the waitlist in order, then pending and cancelled requests."""
     return list(session.scalars(
         select(Enrollment).where(Enrollment.cohort_id == cohort_id)
-        .order_by(_LISTING_ORDER, Enrollment.waitlist_position, Enrollment.created_at, Enrollment.id)))
+        .order_by(LISTING_ORDER, Enrollment.waitlist_position, Enrollment.created_at, Enrollment.id)))
 
 
 def _change(actor: Actor, enrollment_id: int, action: str, change: Callable[[Session, Enrollment], dict]) -> None:

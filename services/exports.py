@@ -1,7 +1,6 @@
 """Subscriber export: every subscription as one CSV row that Mailchimp and
 others import unchanged, streamed, and written to the audit log."""
 
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, literal, select
@@ -13,7 +12,7 @@ from models import ConsentAction, ConsentEvent, MailingList, Subscriber, Subscri
 from models.base import utcnow
 from services import audit
 from services.audit import Actor
-from services.csv_safety import CsvStream, csv_timestamp, escape_formula
+from services.csv_safety import CsvStream, csv_timestamp, download_name, escape_formula
 from services.errors import InvalidInput
 
 HEADER = ("Email Address", "First Name", "Last Name", "Full Name", "List", "Status", "Source",
@@ -94,14 +93,14 @@ def _check_filters(session: Session, filters: SubscriberFilters) -> int | None:
     return list_id
 
 
-def _audit_on_finish(engine: Engine, actor: Actor, filters: SubscriberFilters):
-    """The row count is known only at the end, so the audit row gets its own
-    short transaction then (also when the download was cut short)."""
+def audit_on_finish(engine: Engine, actor: Actor, action: str, target: str, details: dict):
+    """An `on_finish` for CsvStream: the row count is known only at the end, so the
+    audit row gets its own short transaction then (also when the download was cut short)."""
 
     def record(rows: int, completed: bool) -> None:
         with Session(engine) as session, session.begin():
-            audit.record(session, actor, AUDIT_ACTION, target=filters.list_slug or "all lists",
-                         details={"filters": filters.as_dict(), "rows": rows, "completed": completed})
+            audit.record(session, actor, action, target=target,
+                         details={**details, "rows": rows, "completed": completed})
 
     return record
 
@@ -115,10 +114,9 @@ def export_subscribers(filters: SubscriberFilters, actor: Actor, *, bom: bool = 
     list_id = _check_filters(db.session, filters)
     engine = db.engine
     return CsvStream(engine, export_statement(list_id, filters.statuses), HEADER, row_cells=_row_cells,
-                     bom=bom, on_finish=_audit_on_finish(engine, actor, filters))
+                     bom=bom, on_finish=audit_on_finish(engine, actor, AUDIT_ACTION, filters.list_slug or "all lists",
+                                                        {"filters": filters.as_dict()}))
 
 
 def export_filename(filters: SubscriberFilters) -> str:
-    """A download name made of safe characters only (no header injection)."""
-    parts = ["subscribers", filters.list_slug or "all", *filters.statuses, utcnow().strftime("%Y-%m-%d")]
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(parts)) + ".csv"
+    return download_name("subscribers", filters.list_slug or "all", *filters.statuses, utcnow().strftime("%Y-%m-%d"))

@@ -201,7 +201,7 @@ def _recognise(name: str, opener: Callable[[], TextIO], column_map: dict[str, st
         if name_columns:
             guessed["full_name"] = name_columns[0]
         return _mapped_part(name, opener, columns, position, guessed)
-    raise UnknownColumns(_no_email_message(columns), columns)
+    raise _no_email_column(columns)
 
 
 def _mapped_part(name, opener, columns, position, column_map) -> Part:
@@ -218,13 +218,14 @@ def _mapped_part(name, opener, columns, position, column_map) -> Part:
     return Part(name, "csv", columns, indexes, None, opener)
 
 
-def _no_email_message(columns: list[str]) -> str:
+def _no_email_column(columns: list[str]) -> InvalidInput:
+    """A file split on the wrong delimiter is refused; otherwise the person maps the columns."""
     if len(columns) == 1:
         for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if delimiter in columns[0]:
-                return (f"The columns are separated by {label}, not commas; "
-                        "export the file again as comma-separated CSV.")
-    return "No email column found; choose which column holds the email address."
+                return InvalidInput("file", f"The columns are separated by {label}, not commas; "
+                                            "export the file again as comma-separated CSV.")
+    return UnknownColumns("No email column found; choose which column holds the email address.", columns)
 
 
 def _file_opener(path: str) -> Callable[[], TextIO]:

@@ -85,7 +85,9 @@ def _ip(text: str) -> str | None:
     return None
 
 
-def write_batch(session: Session, list_id: int, form: str, rows: list[ValidRow], counts: Counts) -> None:
+def write_batch(session: Session, list_id: int, form: str, rows: list[ValidRow], counts: Counts,
+                job_id: int) -> None:
+    """Write one batch; the subscriptions it creates remember `job_id`."""
     unique: dict[str, ValidRow] = {}
     for row in rows:
         if row.key in unique:
@@ -110,7 +112,7 @@ def write_batch(session: Session, list_id: int, form: str, rows: list[ValidRow],
         status = existing.get(subscriber_id)
         changed = False
         if status is None:
-            new_subscriptions.append(_subscription_values(subscriber_id, list_id, row, now))
+            new_subscriptions.append(_subscription_values(subscriber_id, list_id, row, now, job_id))
         elif row.status in LEAVING_STATUSES and status != SubscriptionStatus.UNSUBSCRIBED:
             leaving.append({"sid": subscriber_id, "at": row.end_at or now})
             changed = True
@@ -193,14 +195,15 @@ def _subscribers_by_key(session: Session, unique: dict[str, ValidRow]) -> dict[s
     return found
 
 
-def _subscription_values(subscriber_id: int, list_id: int, row: ValidRow, now: datetime) -> dict:
+def _subscription_values(subscriber_id: int, list_id: int, row: ValidRow, now: datetime,
+                         job_id: int) -> dict:
     status = SubscriptionStatus.UNSUBSCRIBED if row.status in LEAVING_STATUSES else SubscriptionStatus(row.status)
     confirmed_at = row.confirm_at or (row.optin_at or now if status == SubscriptionStatus.CONFIRMED else None)
     unsubscribed_at = row.end_at or now if status == SubscriptionStatus.UNSUBSCRIBED else None
     changed_at = max((moment for moment in (row.optin_at, confirmed_at, unsubscribed_at) if moment), default=now)
     return {"subscriber_id": subscriber_id, "list_id": list_id, "status": status, "created_at": now,
             "status_changed_at": changed_at, "requested_at": row.optin_at or now,
-            "confirmed_at": confirmed_at, "unsubscribed_at": unsubscribed_at}
+            "confirmed_at": confirmed_at, "unsubscribed_at": unsubscribed_at, "import_job_id": job_id}
 
 
 def _consent_values(subscriber_id: int, list_id: int, form: str, row: ValidRow) -> list[dict]:

@@ -9,6 +9,7 @@ import csv
 import io
 import logging
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,11 +19,12 @@ from typing import BinaryIO
 
 from flask import Flask, current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session, contains_eager
 
 from extensions import db
-from models import ImportJob, ImportStatus, MailingList
+from models import ImportJob, ImportStatus, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
-from services import audit
+from services import audit, subscriptions
 from services.audit import Actor
 from services.csv_safety import ExportDialect, safe_row
 from services.errors import InvalidInput, NotFound
@@ -35,6 +37,7 @@ BATCH_ROWS = 1000
 DRY_RUN_ERRORS = 20
 ERROR_CSV_HEADER = ("File", "Line", "Email Address", "Problem")
 AUDIT_ACTION = "subscribers.import"
+OPT_IN_AUDIT_ACTION = "subscribers.import_opt_in"
 UPLOAD_CHUNK_BYTES = 1024 * 1024
 logger = logging.getLogger(__name__)
 
@@ -115,6 +118,20 @@ def save_upload(stream: BinaryIO, filename: str) -> str:
     return str(path)
 
 
+def upload_token(path: str) -> str:
+    """The name a page carries for a stored upload, instead of its path."""
+    return Path(path).stem
+
+
+def stored_upload(token: str) -> str:
+    """The stored upload a token names; only save_upload's own names are accepted,
+    so a form value can point at no other file."""
+    path = upload_dir() / f"{token}.upload"
+    if not re.fullmatch(r"[0-9a-f]{32}", token) or not path.is_file():
+        raise NotFound("The uploaded file is no longer here; upload it again.")
+    return str(path)
+
+
 def _import_list(session, list_slug: str | None) -> MailingList:
     if not list_slug:
         return default_list(session)
@@ -163,7 +180,7 @@ def run_import(job_id: int) -> ImportJob:
                      details={"job": job.id, "format": job.file_format, "list_id": job.list_id,
                               "rows": job.processed_rows, "created": counts.created, "updated": counts.updated,
                               "skipped": counts.skipped, "invalid": counts.invalid})
-    _remove_upload(path)
+    discard_upload(path)
     return job
 
 
@@ -191,14 +208,14 @@ def _import_rows(job_id: int, plan, list_id: int) -> tuple[Counts, io.StringIO]:
 def _commit_batch(job_id, list_id, form, batch, counts: Counts, seen: int) -> None:
     with write_transaction() as session:
         if batch:
-            write_batch(session, list_id, form, batch, counts)
+            write_batch(session, list_id, form, batch, counts, job_id)
         session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
             processed_rows=seen, created_count=counts.created, updated_count=counts.updated,
             skipped_count=counts.skipped, invalid_count=counts.invalid))
 
 
-def _remove_upload(path: str) -> None:
-    """Uploaded copies are deleted once imported; a file named on the CLI is the user's own."""
+def discard_upload(path: str) -> None:
+    """Delete an uploaded copy (once imported, or refused); a file named on the CLI is the user's own."""
     if Path(path).parent == upload_dir():
         Path(path).unlink(missing_ok=True)
 
@@ -218,6 +235,35 @@ def start_in_background(app: Flask, job_id: int) -> threading.Thread:
     thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
     thread.start()
     return thread
+
+
+def recent_jobs(session: Session, limit: int = 20) -> list[ImportJob]:
+    return list(session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)))
+
+
+def request_opt_in(actor: Actor, job_id: int) -> int:
+    """Ask the people a finished job created, whose subscription is still pending and
+    who are not suppressed, to confirm: the normal confirmation mail, within the usual
+    per-address throttle. Once per job; returns how many mails were queued."""
+    with write_transaction() as session:
+        job = session.get(ImportJob, job_id, with_for_update=True)
+        if job is None:
+            raise NotFound(f"There is no import job {job_id}.")
+        if job.status != ImportStatus.DONE:
+            raise InvalidInput("job", "Only a finished import can be sent an opt-in request.")
+        if job.opt_in_requested_at is not None:
+            raise InvalidInput("job", "The opt-in request for this import was sent on "
+                                      f"{job.opt_in_requested_at:%Y-%m-%d %H:%M} UTC.")
+        job.opt_in_requested_at = utcnow()
+        pending = session.scalars(
+            select(Subscription).join(Subscription.subscriber).options(contains_eager(Subscription.subscriber))
+            .where(Subscription.import_job_id == job_id, Subscription.status == SubscriptionStatus.PENDING,
+                   Subscriber.suppressed_at.is_(None))
+            .order_by(Subscription.id).with_for_update(of=Subscriber)).all()
+        queued = sum(subscriptions.send_opt_in_mail(session, subscription) for subscription in pending)
+        audit.record(session, actor, OPT_IN_AUDIT_ACTION, target=job.filename,
+                     details={"job": job_id, "pending": len(pending), "queued": queued})
+    return queued
 
 
 def get_job(job_id: int) -> ImportJob:

@@ -26,6 +26,8 @@ NAV = [
     ("admin.subscribers", "Subscribers", False),
     ("admin.lists", "Lists", False),
     ("admin.courses", "Courses", False),
+    ("admin.export", "Export", False),
+    ("admin.imports", "Import", False),
     ("admin.outbox", "Outbox", False),
     ("admin.audit_log", "Audit log", False),
     ("admin.staff", "Staff", True),

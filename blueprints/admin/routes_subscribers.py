@@ -31,12 +31,16 @@ def _filters(form: SubscriberFilterForm) -> SubscriberFilter:
 @bp.route("/subscribers")
 def subscribers():
     form = SubscriberFilterForm(request.args)
-    form.list.choices = [SelectChoice("", "Any list")] + [
-        SelectChoice(str(m.id), m.name) for m in lists.all_lists(db.session)]
-    page = subscriber_admin.search(db.session, _filters(form), request.args.get("after"))
+    all_lists = lists.all_lists(db.session)
+    form.list.choices = [SelectChoice("", "Any list")] + [SelectChoice(str(m.id), m.name) for m in all_lists]
+    filters = _filters(form)
+    page = subscriber_admin.search(db.session, filters, request.args.get("after"))
     next_args = {**request.args.to_dict(), "after": page.next_cursor} if page.next_cursor else None
+    # The CSV download carries the filters the export has: list and status.
+    export_args = {"list": next((m.slug for m in all_lists if m.id == filters.list_id), None),
+                   "status": filters.status.value if filters.status else None}
     return render_template("admin/subscribers.html", form=form, page=page, next_args=next_args,
-                           lists=lists.all_lists(db.session))
+                           export_args=export_args, lists=all_lists)
 
 
 def _selected_ids() -> list[int]:

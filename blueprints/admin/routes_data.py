@@ -1,0 +1,179 @@
+"""Export and import pages: CSV downloads streamed from the export services, and
+the import flow: upload → dry run (→ column map) → a background job with progress."""
+
+from contextlib import suppress
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from blueprints.admin import bp
+from blueprints.admin.access import current_actor, flash_outcome
+from blueprints.admin.forms_data import ExportForm, ImportUploadForm
+from extensions import csrf, db
+from services import enrollment_export, exports, imports, lists
+from services.csv_safety import download_name
+from services.errors import InvalidInput, NotFound
+from services.exports import SubscriberFilters
+from services.import_formats import MAPPABLE_FIELDS, UnknownColumns, too_large
+
+MAP_LABELS = {"email": "Email address", "full_name": "Full name", "first_name": "First name",
+              "last_name": "Last name"}
+MAP_PREFIX = "map_"
+# Room for the multipart framing and the form's other fields beside the file itself.
+UPLOAD_FORM_OVERHEAD = 64 * 1024
+
+
+def _csv_response(body, filename: str) -> Response:
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _wants_bom() -> bool:
+    return request.args.get("bom") == "1"
+
+
+@bp.route("/export")
+def export():
+    form = ExportForm(request.args).with_lists(lists.all_lists(db.session))
+    return render_template("admin/export.html", form=form)
+
+
+@bp.route("/subscribers/export.csv")
+def subscribers_export():
+    filters = SubscriberFilters(request.args.get("list") or None,
+                                tuple(status for status in request.args.getlist("status") if status))
+    try:
+        stream = exports.export_subscribers(filters, current_actor(), bom=_wants_bom())
+    except InvalidInput as error:
+        form = ExportForm(request.args).with_lists(lists.all_lists(db.session))
+        form[error.field].errors = [error.message]
+        return render_template("admin/export.html", form=form), 400
+    return _csv_response(stream, exports.export_filename(filters))
+
+
+@bp.route("/enrollments/export.csv")
+def enrollments_export():
+    cohort_id = request.args.get("cohort", "")
+    if not cohort_id.isdigit():
+        abort(404)
+    try:
+        export = enrollment_export.export_enrollments(int(cohort_id), current_actor(), bom=_wants_bom())
+    except NotFound:
+        abort(404)
+    return _csv_response(export.stream, export.filename)
+
+
+def _upload_page(form: ImportUploadForm, status: int = 200):
+    return render_template("admin/imports.html", form=form.with_lists(lists.all_lists(db.session)),
+                           jobs=imports.recent_jobs(db.session)), status
+
+
+def _refused_upload(message: str, status: int = 400):
+    form = ImportUploadForm(formdata=None)
+    form.file.errors = [message]
+    return _upload_page(form, status)
+
+
+@bp.route("/imports", endpoint="imports")
+def imports_page():
+    return _upload_page(ImportUploadForm(formdata=None))
+
+
+# Exempt from the app-wide CSRF check, which reads the form under the 1 MB app-wide
+# limit; this view raises the limit for itself first, then checks the token.
+@csrf.exempt
+@bp.route("/imports/upload", methods=["POST"])
+def import_upload():
+    max_bytes = current_app.config["IMPORT_MAX_BYTES"]
+    if (request.content_length or 0) > max_bytes + UPLOAD_FORM_OVERHEAD:
+        return _refused_upload(too_large(max_bytes).message, 413)  # refused before reading the body
+    request.max_content_length = max_bytes + UPLOAD_FORM_OVERHEAD
+    csrf.protect()
+    form = ImportUploadForm()
+    if not form.with_lists(lists.all_lists(db.session)).validate():
+        return _upload_page(form, 400)
+    upload = form.file.data
+    try:
+        path = imports.save_upload(upload.stream, upload.filename or "upload")
+    except InvalidInput as error:
+        return _refused_upload(error.message, 413)
+    return _review(imports.upload_token(path), upload.filename or "upload", form.list.data or "", {})
+
+
+def _carried_upload() -> tuple[str, str, str, dict[str, str]]:
+    """The stored upload, its name, the list and the column map, as the review pages carry them."""
+    column_map = {field: request.form[MAP_PREFIX + field] for field in MAPPABLE_FIELDS
+                  if request.form.get(MAP_PREFIX + field)}
+    return (request.form.get("upload", ""), request.form.get("filename", "")[:255],
+            request.form.get("list", ""), column_map)
+
+
+def _review(token: str, filename: str, list_slug: str, column_map: dict[str, str]):
+    """The dry run's counts and first errors, or the column-mapping step."""
+    try:
+        path = imports.stored_upload(token)
+    except NotFound as error:
+        return _refused_upload(str(error))
+    upload = {"upload": token, "filename": filename, "list": list_slug}
+    try:
+        report = imports.dry_run(path, column_map=column_map)
+    except UnknownColumns as error:
+        return render_template("admin/import_map.html", upload=upload, columns=error.columns,
+                               problem=error.message, column_map=column_map, labels=MAP_LABELS)
+    except InvalidInput as error:
+        imports.discard_upload(path)  # a malformed file is not kept
+        return _refused_upload(error.message)
+    return render_template("admin/import_review.html", upload=upload, report=report, column_map=column_map)
+
+
+@bp.route("/imports/review", methods=["POST"])
+def import_review():
+    return _review(*_carried_upload())
+
+
+@bp.route("/imports/start", methods=["POST"])
+def import_start():
+    token, filename, list_slug, column_map = _carried_upload()
+    try:
+        path = imports.stored_upload(token)
+        job_id = imports.create_job(path, current_actor(), filename=filename, list_slug=list_slug or None,
+                                    column_map=column_map)
+    except (NotFound, InvalidInput) as error:
+        flash(str(error), "error")
+        return redirect(url_for(".imports"), 303)
+    imports.start_in_background(current_app._get_current_object(), job_id)
+    return redirect(url_for(".import_job", job_id=job_id), 303)
+
+
+@bp.route("/imports/discard", methods=["POST"])
+def import_discard():
+    with suppress(NotFound):  # already gone
+        imports.discard_upload(imports.stored_upload(request.form.get("upload", "")))
+    flash("The uploaded file was discarded; nothing was imported.", "info")
+    return redirect(url_for(".imports"), 303)
+
+
+def _job(job_id: int):
+    try:
+        return imports.get_job(job_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/imports/<int:job_id>")
+def import_job(job_id):
+    return render_template("admin/import_job.html", job=_job(job_id))
+
+
+@bp.route("/imports/<int:job_id>/errors.csv")
+def import_errors(job_id):
+    # Written formula-safe by the import.
+    return _csv_response(_job(job_id).errors_csv, download_name("import-errors", str(job_id)))
+
+
+@bp.route("/imports/<int:job_id>/opt-in", methods=["POST"])
+def import_opt_in(job_id):
+    flash_outcome(lambda: imports.request_opt_in(current_actor(), job_id),
+                  lambda queued: f"Queued {queued} confirmation mails to this import's pending people "
+                                 "(addresses mailed recently are skipped).")
+    return redirect(url_for(".import_job", job_id=job_id), 303)
