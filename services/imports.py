@@ -260,7 +260,8 @@ def request_opt_in(actor: Actor, job_id: int) -> int:
             .where(Subscription.import_job_id == job_id, Subscription.status == SubscriptionStatus.PENDING,
                    Subscriber.suppressed_at.is_(None))
             .order_by(Subscription.id).with_for_update(of=Subscriber)).all()
-        queued = sum(subscriptions.send_opt_in_mail(session, subscription) for subscription in pending)
+        queued = sum(subscriptions.send_opt_in_mail(session, subscriptions.OptInMail.of(subscription))
+                     for subscription in pending)
         audit.record(session, actor, OPT_IN_AUDIT_ACTION, target=job.filename,
                      details={"job": job_id, "pending": len(pending), "queued": queued})
     return queued
