@@ -9,6 +9,7 @@ from blueprints.admin import (  # noqa: E402,F401  (routes attach to bp)
     routes,
     routes_auth,
     routes_courses,
+    routes_integrations,
     routes_lists,
     routes_subscribers,
 )

@@ -28,7 +28,9 @@ NAV = [
     ("admin.courses", "Courses", False),
     ("admin.outbox", "Outbox", False),
     ("admin.audit_log", "Audit log", False),
+    ("admin.embed_snippets_page", "Embed", False),
     ("admin.staff", "Staff", True),
+    ("admin.api_token_list", "API tokens", True),
 ]
 
 
