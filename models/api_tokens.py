@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, utcnow
 from models.staff import StaffUser
 
+LABEL_MAX_LENGTH = 100
+
 
 class ApiTokenScope(enum.StrEnum):
     READ = "read"
@@ -24,6 +26,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The token's first characters, shown in listings so staff can tell tokens apart.
     prefix: Mapped[str] = mapped_column(String(16))
+    # What the token is for, in the owner's words ("nightly CRM sync").
+    label: Mapped[str] = mapped_column(String(LABEL_MAX_LENGTH), default="")
     scope: Mapped[ApiTokenScope] = mapped_column(
         Enum(ApiTokenScope, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
     )

@@ -5,14 +5,17 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from extensions import db
 from models import ApiToken, ApiTokenScope, StaffUser
+from models.api_tokens import LABEL_MAX_LENGTH
 from models.base import utcnow
 from services import audit
 from services.audit import Actor
 from services.errors import DomainError, InvalidInput, NotFound
 from services.transactions import write_transaction
+from services.validation import clean_text
 
 TOKEN_PREFIX = "roster_"  # noqa: S105  (a marker, not a secret)
 # Only every this many seconds is a token's last use written, so reads stay reads.
@@ -46,7 +49,8 @@ def parse_scope(raw: str) -> ApiTokenScope:
         raise InvalidInput("scope", "Scope must be read or read-write.") from None
 
 
-def create(staff_email: str, scope: ApiTokenScope, actor: Actor) -> IssuedToken:
+def create(staff_email: str, scope: ApiTokenScope, actor: Actor, label: str | None = "") -> IssuedToken:
+    label = clean_text(label, field="label", label="Label", max_length=LABEL_MAX_LENGTH)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with write_transaction() as session:
         owner = session.scalar(
@@ -55,11 +59,11 @@ def create(staff_email: str, scope: ApiTokenScope, actor: Actor) -> IssuedToken:
         if owner is None or not owner.is_active:
             raise NotFound(f"No active staff account for {staff_email}.")
         row = ApiToken(staff_user_id=owner.id, token_hash=hash_token(token),
-                       prefix=token[:len(TOKEN_PREFIX) + 4], scope=scope)
+                       prefix=token[:len(TOKEN_PREFIX) + 4], scope=scope, label=label)
         session.add(row)
         session.flush()
         audit.record(session, actor, "api_token.create", target=f"api_token:{row.id}",
-                     details={"owner": owner.email, "scope": scope.value})
+                     details={"owner": owner.email, "scope": scope.value, "label": label})
         return IssuedToken(row.id, token, scope, owner.email)
 
 
@@ -75,7 +79,8 @@ def revoke(token_id: int, actor: Actor) -> None:
 
 
 def list_tokens() -> list[ApiToken]:
-    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.id)))
+    return list(db.session.scalars(
+        select(ApiToken).options(joinedload(ApiToken.staff_user)).order_by(ApiToken.id)))
 
 
 def authenticate(token: str | None, *, write: bool, ip: str | None = None) -> Actor:

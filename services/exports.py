@@ -13,7 +13,8 @@ from models.base import utcnow
 from services import audit
 from services.audit import Actor
 from services.csv_safety import CsvStream, csv_timestamp, download_name, escape_formula
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
+from services.lists import list_by_slug
 
 HEADER = ("Email Address", "First Name", "Last Name", "Full Name", "List", "Status", "Source",
           "OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "UNSUB_TIME")
@@ -87,10 +88,10 @@ def _check_filters(session: Session, filters: SubscriberFilters) -> int | None:
         raise InvalidInput("status", f"Unknown status {unknown[0]!r}; choose from {', '.join(STATUSES)}.")
     if not filters.list_slug:
         return None
-    list_id = session.scalar(select(MailingList.id).where(MailingList.slug == filters.list_slug))
-    if list_id is None:
-        raise InvalidInput("list", f"There is no list {filters.list_slug!r}.")
-    return list_id
+    try:
+        return list_by_slug(session, filters.list_slug).id
+    except NotFound:
+        raise InvalidInput("list", f"There is no list {filters.list_slug!r}.") from None
 
 
 def audit_on_finish(engine: Engine, actor: Actor, action: str, target: str, details: dict):

@@ -13,7 +13,7 @@ from services import audit, outbox
 from services.audit import Actor
 from services.errors import InvalidInput, NotFound
 from services.transactions import write_transaction
-from services.validation import clean_text
+from services.validation import clean_text, storable
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX_LENGTH = 80
@@ -94,6 +94,14 @@ def get_list(session: Session, list_id: int) -> MailingList:
     mailing_list = session.get(MailingList, list_id)
     if mailing_list is None:
         raise NotFound("No such list.")
+    return mailing_list
+
+
+def list_by_slug(session: Session, slug: str) -> MailingList:
+    mailing_list = session.scalar(select(MailingList).where(MailingList.slug == slug)) \
+        if storable(slug) else None  # no stored slug holds a NUL
+    if mailing_list is None:
+        raise NotFound("There is no list with that slug.")
     return mailing_list
 
 

@@ -124,13 +124,16 @@ def selection(subscriber_ids) -> list[int]:
     return ids
 
 
-def unsubscribe(actor: Actor, subscriber_ids, list_id: int | None = None) -> int:
-    """Unsubscribe these people from one list, or from every list; return how many
-    subscriptions changed. Each change is a consent event and an audit entry."""
+def unsubscribe(actor: Actor, subscriber_ids, list_id: int | None = None) -> list[tuple[int, str]]:
+    """Unsubscribe these people from one list, or from every list; return the
+    (subscriber id, list slug) of each subscription that ended, NotFound if none of
+    the people exists. Each change is a consent event and an audit entry."""
     ids = selection(subscriber_ids)
     origin = ConsentOrigin(form=STAFF_FORM)
     changed_lists = defaultdict(list)
     with write_transaction() as session:
+        if session.scalar(select(Subscriber.id).where(Subscriber.id.in_(ids)).limit(1)) is None:
+            raise NotFound("No such subscriber.")
         statement = select(Subscription).where(Subscription.subscriber_id.in_(ids))
         if list_id is not None:
             statement = statement.where(Subscription.list_id == list_id)
@@ -142,7 +145,9 @@ def unsubscribe(actor: Actor, subscriber_ids, list_id: int | None = None) -> int
         for subscriber_id, list_ids in changed_lists.items():
             audit.record(session, actor, "subscriber.unsubscribe",
                          target=f"subscriber:{subscriber_id}", details={"lists": list_ids})
-    return sum(len(list_ids) for list_ids in changed_lists.values())
+        slugs = {m.id: m.slug for m in all_lists(session)}
+    return [(subscriber_id, slugs[list_id])
+            for subscriber_id, list_ids in changed_lists.items() for list_id in list_ids]
 
 
 def resend_confirmation(actor: Actor, subscriber_id: int, list_id: int) -> None:

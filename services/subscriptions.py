@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from extensions import db
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import UTCDateTime, utcnow
-from services import audit, consent, lists, outbox
-from services.audit import Actor
+from services import consent, lists, outbox
 from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
@@ -266,31 +265,6 @@ def withdraw(session: Session, subscription: Subscription, origin: ConsentOrigin
     _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
                 ConsentAction.UNSUBSCRIBED, origin)
     return True
-
-
-def unsubscribe_by_staff(subscriber_id: int, list_slug: str | None, origin: ConsentOrigin,
-                         actor: Actor) -> list[str]:
-    """Staff take a subscriber off one list (or every list); return the lists left."""
-    with write_transaction() as session:
-        if session.get(Subscriber, subscriber_id, with_for_update=True) is None:
-            raise NotFound("There is no subscriber with that id.")
-        query = select(Subscription).where(Subscription.subscriber_id == subscriber_id,
-                                           Subscription.status != SubscriptionStatus.UNSUBSCRIBED)
-        if list_slug:
-            list_id = session.scalar(select(MailingList.id).where(MailingList.slug == list_slug)) \
-                if storable(list_slug) else None
-            if list_id is None:
-                raise NotFound("There is no list with that slug.")
-            query = query.where(Subscription.list_id == list_id)
-        left = []
-        for subscription in session.scalars(query.order_by(Subscription.id).with_for_update()):
-            _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
-                        ConsentAction.UNSUBSCRIBED, origin)
-            left.append(subscription.mailing_list.slug)
-        if left:
-            audit.record(session, actor, "subscriber.unsubscribe", target=f"subscriber:{subscriber_id}",
-                         details={"lists": left})
-        return left
 
 
 @dataclass(frozen=True)

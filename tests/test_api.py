@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import AuditEvent, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
-from services import subscriptions
+from services import exports, subscriptions
+from services.consent import STAFF_FORM
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, link_path
+from tests.test_enrollments import enrol, fill
 
 
 def bearer(token: str) -> dict:
@@ -92,50 +94,104 @@ def test_staff_list_search_filter_and_fetch(client, newsletter, origin, deliver,
     make_people(newsletter, origin, deliver, client)
     auth = bearer(issue_api_token("read"))
     everyone = client.get("/api/v1/subscribers", headers=auth).json
-    assert everyone["total"] == 3 and everyone["items"][0]["email"] == "ada@example.com"
-    assert client.get("/api/v1/subscribers?q=EXAMPLE.org", headers=auth).json["total"] == 1
+    assert [s["email"] for s in everyone["items"]] == ["alan@example.org", "grace@example.com", "ada@example.com"]
+    assert everyone["next_cursor"] is None
+    assert [s["email"] for s in client.get("/api/v1/subscribers?q=ALAN@", headers=auth).json["items"]] == \
+        ["alan@example.org"]
     assert client.get("/api/v1/subscribers?q=lovelace", headers=auth).json["items"][0]["email"] == "ada@example.com"
-    assert client.get("/api/v1/subscribers?q=%25", headers=auth).json["total"] == 0  # % is literal
+    assert client.get("/api/v1/subscribers?q=%25", headers=auth).json["items"] == []  # % is literal
     confirmed = client.get("/api/v1/subscribers?status=confirmed&list=updates", headers=auth).json
     assert [s["email"] for s in confirmed["items"]] == ["ada@example.com"]
-    paged = client.get("/api/v1/subscribers?per_page=2&page=2", headers=auth).json
-    assert (paged["total"], len(paged["items"])) == (3, 1)
+    assert client.get("/api/v1/subscribers?list=no-such-list", headers=auth).json["items"] == []
     assert client.get("/api/v1/subscribers?status=gone", headers=auth).status_code == 422
-    assert client.get("/api/v1/subscribers?per_page=1000", headers=auth).status_code == 422
+    assert client.get("/api/v1/subscribers?limit=1000", headers=auth).status_code == 422
+    assert client.get("/api/v1/subscribers?page=2", headers=auth).status_code == 422
 
-    one = client.get(f"/api/v1/subscribers/{everyone['items'][0]['id']}", headers=auth).json
+    one = client.get(f"/api/v1/subscribers/{everyone['items'][2]['id']}", headers=auth).json
     assert one["full_name"] == "Ada Lovelace"
     assert one["subscriptions"][0]["list"] == "updates" and one["subscriptions"][0]["status"] == "confirmed"
     missing = client.get("/api/v1/subscribers/999999", headers=auth)
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
 
 
-def test_staff_unsubscribe_records_consent_and_audit(client, newsletter, origin, deliver, issue_api_token):
+def test_staff_list_pages_with_keyset_cursors(client, newsletter, origin, deliver, issue_api_token):
     make_people(newsletter, origin, deliver, client)
+    auth = bearer(issue_api_token("read"))
+    seen, after = [], None
+    while True:
+        page = client.get("/api/v1/subscribers", query_string={"limit": 2, **({"after": after} if after else {})},
+                          headers=auth).json
+        seen.append([s["email"] for s in page["items"]])
+        after = page["next_cursor"]
+        if after is None:
+            break
+    assert seen == [["alan@example.org", "grace@example.com"], ["ada@example.com"]]
+
+
+def test_staff_unsubscribe_is_the_consoles_unsubscribe(client, newsletter, make_list, origin, deliver,
+                                                         issue_api_token):
+    make_people(newsletter, origin, deliver, client)
+    subscriptions.subscribe("ada@example.com", "Ada Lovelace", origin, list_slug=make_list("weekly").slug)
     ada = db.session.scalar(select(Subscriber).where(Subscriber.email == "ada@example.com"))
     auth = bearer(issue_api_token("read-write"))
     response = client.post(f"/api/v1/subscribers/{ada.id}/unsubscribe", json={"list": "updates"}, headers=auth)
     assert response.status_code == 200 and response.json == {"unsubscribed_from": ["updates"]}
     db.session.expire_all()
-    assert ada.subscriptions[0].status == SubscriptionStatus.UNSUBSCRIBED
+    assert {s.mailing_list.slug: s.status for s in ada.subscriptions} == {
+        "updates": SubscriptionStatus.UNSUBSCRIBED, "weekly": SubscriptionStatus.PENDING}
+    assert client.post(f"/api/v1/subscribers/{ada.id}/unsubscribe", headers=auth).json == \
+        {"unsubscribed_from": ["weekly"]}
     again = client.post(f"/api/v1/subscribers/{ada.id}/unsubscribe", headers=auth)
     assert again.json == {"unsubscribed_from": []}
-    assert db.session.scalars(select(ConsentEvent.form).order_by(ConsentEvent.id.desc())).first() == "api"
-    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "subscriber.unsubscribe")).one()
-    assert audit.actor.startswith("staff@example.com") and audit.target == f"subscriber:{ada.id}"
+    assert db.session.scalars(select(ConsentEvent.form).order_by(ConsentEvent.id.desc())).first() == STAFF_FORM
+    audits = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "subscriber.unsubscribe")).all()
+    assert len(audits) == 2
+    assert audits[0].actor.startswith("staff@example.com") and audits[0].target == f"subscriber:{ada.id}"
     unknown_list = client.post(f"/api/v1/subscribers/{ada.id}/unsubscribe", json={"list": "no"}, headers=auth)
     assert unknown_list.status_code == 404
+    assert client.post("/api/v1/subscribers/999999/unsubscribe", headers=auth).status_code == 404
 
 
-def test_staff_export_is_csv_with_formulas_escaped_and_audited(client, newsletter, origin, deliver, issue_api_token):
+def test_staff_export_is_the_consoles_export(client, newsletter, origin, deliver, issue_api_token):
     make_people(newsletter, origin, deliver, client)
-    response = client.get("/api/v1/subscriptions.csv", headers=bearer(issue_api_token("read")))
+    auth = bearer(issue_api_token("read"))
+    response = client.get("/api/v1/subscriptions.csv", headers=auth)
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert re.fullmatch(r'attachment; filename="subscribers-all-\d{4}-\d{2}-\d{2}\.csv"',
+                        response.headers["Content-Disposition"])
     lines = response.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("email,full_name,list,status")
+    assert lines[0] == ",".join(exports.HEADER)
     assert len(lines) == 4
-    assert any(line.startswith("grace@example.com,\"'=HYPERLINK(") for line in lines)
-    assert db.session.scalars(select(AuditEvent.action)).all()[-1] == "subscriptions.export"
+    assert any(line.startswith('grace@example.com,"\'=HYPERLINK(') for line in lines)
+    audit = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert audit.action == exports.AUDIT_ACTION and audit.details["rows"] == 3 and audit.details["completed"]
+    assert audit.actor.startswith("staff@example.com")
+
+    confirmed = client.get("/api/v1/subscriptions.csv?list=updates&status=confirmed&status=cleaned", headers=auth)
+    assert [line.split(",")[0] for line in confirmed.get_data(as_text=True).splitlines()[1:]] == \
+        ["ada@example.com"]
+    assert client.get("/api/v1/subscriptions.csv?list=nope", headers=auth).status_code == 404
+    assert client.get("/api/v1/subscriptions.csv?status=gone", headers=auth).status_code == 422
+
+
+def test_staff_list_enrollments_of_a_cohort(client, make_cohort, origin, issue_api_token):
+    cohort = make_cohort(capacity=2)
+    people = fill(cohort, origin, confirmed=2, waitlisted=1)
+    enrol(cohort, "late@example.com", origin)  # not confirmed yet
+    auth = bearer(issue_api_token("read"))
+    response = client.get(f"/api/v1/enrollments?cohort={cohort.id}", headers=auth)
+    assert response.status_code == 200
+    assert response.json["cohort"] | {"starts_on": None, "ends_on": None} == {
+        "id": cohort.id, "course": "ir-certificate", "label": cohort.label, "starts_on": None, "ends_on": None,
+        "capacity": 2, "seats_taken": 2, "waitlisted": 1}
+    assert [(e["email"], e["status"], e["waitlist_position"]) for e in response.json["items"]] == [
+        ("p0@example.com", "confirmed", None), ("p1@example.com", "confirmed", None),
+        ("p2@example.com", "waitlisted", 1), ("late@example.com", "pending", None)]
+    assert response.json["items"][0]["id"] == people[0].id and response.json["items"][0]["confirmed_at"]
+    assert client.get("/api/v1/enrollments?cohort=999999", headers=auth).status_code == 404
+    assert client.get("/api/v1/enrollments", headers=auth).status_code == 422
+    assert client.get("/api/v1/enrollments?cohort=x", headers=auth).status_code == 422
+    assert client.get(f"/api/v1/enrollments?cohort={cohort.id}").status_code == 401
 
 
 def test_api_errors_are_problem_details(client, issue_api_token):
@@ -162,7 +218,8 @@ def test_text_no_database_can_hold_matches_nothing_instead_of_failing(client, ne
     assert api_subscribe(client, {"email": "nul@example.com", "list": "up\x00dates"}).status_code == 404
     assert api_subscribe(client, {"email": "nul@example.com", "source": "https://news.example/\x00"}).status_code == 202
     auth = bearer(issue_api_token("read-write"))
-    assert client.get("/api/v1/subscribers?q=%00", headers=auth).json["total"] == 0
-    assert client.get("/api/v1/subscriptions.csv?list=%00", headers=auth).status_code == 200
+    assert client.get("/api/v1/subscribers?q=%00", headers=auth).json["items"] == []
+    assert client.get("/api/v1/subscribers?list=%00", headers=auth).json["items"] == []
+    assert client.get("/api/v1/subscriptions.csv?list=%00", headers=auth).status_code == 404
     assert client.post("/api/v1/subscribers/1/unsubscribe", json={"list": "\x00"}, headers=auth).status_code == 404
     assert db.session.scalars(select(Subscription.source_url)).one() is None

@@ -1,4 +1,4 @@
-"""Staff API tokens: stored hashed, scoped, revocable, managed from the CLI."""
+"""Staff API tokens: stored hashed, scoped, labelled, revocable, managed from the CLI."""
 
 import hashlib
 
@@ -17,13 +17,14 @@ def test_cli_creates_a_token_shown_once_and_stored_as_a_hash(app):
     db.session.add(StaffUser(email="Editor@example.com", password_hash="x"))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["api-tokens", "create", "--staff", "editor@EXAMPLE.com",
-                                                "--scope", "read-write"])
+                                                "--scope", "read-write", "--label", "CRM sync"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     row = db.session.scalars(select(ApiToken)).one()
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in (row.token_hash, row.prefix) and token.startswith(row.prefix)
-    assert row.scope == "read-write" and row.staff_user.email == "Editor@example.com"
+    assert row.scope == "read-write" and row.staff_user.email == "Editor@example.com" and row.label == "CRM sync"
+    assert "CRM sync" in app.test_cli_runner().invoke(args=["api-tokens", "list"]).output
     assert db.session.scalars(select(AuditEvent.action)).all() == ["api_token.create"]
 
 

@@ -10,6 +10,7 @@ from blueprints.admin import (  # noqa: E402,F401  (routes attach to bp)
     routes_auth,
     routes_courses,
     routes_data,
+    routes_integrations,
     routes_lists,
     routes_subscribers,
 )

@@ -30,7 +30,9 @@ NAV = [
     ("admin.imports", "Import", False),
     ("admin.outbox", "Outbox", False),
     ("admin.audit_log", "Audit log", False),
+    ("admin.embed_snippets_page", "Embed", False),
     ("admin.staff", "Staff", True),
+    ("admin.api_token_list", "API tokens", True),
 ]
 
 

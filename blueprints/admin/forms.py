@@ -10,7 +10,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from models import StaffRole, SubscriptionStatus
+from models import ApiTokenScope, StaffRole, SubscriptionStatus
+from models.api_tokens import LABEL_MAX_LENGTH
 from services.staff import PASSWORD_MAX_LENGTH
 
 
@@ -48,3 +49,10 @@ class StaffForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in StaffRole])
     password = PasswordField("Initial password", validators=[
         InputRequired("Enter a password."), Length(max=PASSWORD_MAX_LENGTH)])
+
+
+class ApiTokenForm(FlaskForm):
+    label = StringField("Label", validators=[InputRequired("Say what the token is for."),
+                                             Length(max=LABEL_MAX_LENGTH)])
+    owner = SelectField("Acts for", validators=[InputRequired("Choose a staff member.")])
+    scope = SelectField("Scope", choices=[SelectChoice(s.value, s.value) for s in ApiTokenScope])

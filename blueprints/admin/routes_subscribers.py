@@ -59,7 +59,7 @@ def subscribers_bulk():
     action, ids = request.form.get("action"), _selected_ids()
     if action == "unsubscribe":
         flash_outcome(lambda: subscriber_admin.unsubscribe(current_actor(), ids),
-                      lambda changed: f"Unsubscribed the selected people: {changed} subscriptions ended.")
+                      lambda ended: f"Unsubscribed the selected people: {len(ended)} subscriptions ended.")
     elif action == "erase" and request.form.get("confirm_erase") != "yes":
         flash("Tick the box to confirm erasure: it cannot be undone.", "error")
     elif action == "erase":

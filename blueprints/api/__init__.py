@@ -19,4 +19,4 @@ def rejected(error: RequestRejected):
     return error.response
 
 
-from blueprints.api import public, staff  # noqa: E402,F401  (routes attach to bp)
+from blueprints.api import enrollments, public, staff  # noqa: E402,F401  (routes attach to bp)

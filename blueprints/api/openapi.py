@@ -6,13 +6,12 @@ checks that every API route is described here and nothing else is.
 
 from copy import deepcopy
 
-from services.subscriber_directory import (
-    LIST_SLUG_MAX_LENGTH,
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    MAX_ROW_ID,
-    SEARCH_MAX_LENGTH,
-)
+from blueprints.api.requests import CURSOR_MAX_LENGTH, MAX_PAGE_SIZE, MAX_ROW_ID, SEARCH_MAX_LENGTH
+from models import EnrollmentStatus
+from services.exports import HEADER as EXPORT_HEADER
+from services.exports import STATUSES as EXPORT_STATUSES
+from services.lists import SLUG_MAX_LENGTH as LIST_SLUG_MAX_LENGTH
+from services.pagination import DEFAULT_PAGE_SIZE
 from services.validation import FULL_NAME_MAX_LENGTH
 
 
@@ -49,8 +48,8 @@ DOCUMENT = {
         "version": "1.0.0",
         "description": (
             "Sign-ups from article pages (public, for the origins in EMBED_ALLOWED_ORIGINS, "
-            "with CORS) and subscriber data for staff (bearer tokens made with "
-            "`flask api-tokens create`). Errors are RFC 9457 problem details."
+            "with CORS) and subscriber and enrolment data for staff (bearer tokens made with "
+            "`flask api-tokens create` or on the console's API tokens page). Errors are RFC 9457 problem details."
         ),
     },
     "servers": [{"url": "/api/v1"}],
@@ -91,16 +90,19 @@ DOCUMENT = {
                 "operationId": "listSubscribers",
                 "summary": "List and search subscribers.",
                 "parameters": [
-                    {"name": "q", "in": "query", "description": "Text in the address or the name.",
+                    {"name": "q", "in": "query",
+                     "description": "The start of the address, or text anywhere in the name.",
                      "schema": {"type": "string", "maxLength": SEARCH_MAX_LENGTH}},
                     _LIST_QUERY, _STATUS_QUERY,
-                    {"name": "page", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
-                    {"name": "per_page", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 50}},
+                    {"name": "after", "in": "query",
+                     "description": "The `next_cursor` of the page before; the first page when left out.",
+                     "schema": {"type": "string", "maxLength": CURSOR_MAX_LENGTH}},
+                    {"name": "limit", "in": "query", "description": "Subscribers per page.",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
+                                "default": DEFAULT_PAGE_SIZE}},
                 ],
                 "responses": {
-                    "200": _json("SubscriberPage", "One page of subscribers."),
+                    "200": _json("SubscriberPage", "One page of subscribers, newest first."),
                     **_STAFF_ERRORS,
                     "422": _problem("A query parameter is not acceptable; see `errors`."),
                 },
@@ -146,12 +148,36 @@ DOCUMENT = {
         "/subscriptions.csv": {
             "get": {
                 "operationId": "exportSubscriptions",
-                "summary": "Every subscription as CSV (spreadsheet formulas escaped), streamed.",
-                "parameters": [_LIST_QUERY, _STATUS_QUERY],
+                "summary": "Every subscription as CSV (spreadsheet formulas escaped), streamed, audited.",
+                "description": ("The export the console and `flask subscribers export` make, with "
+                                "Mailchimp's columns: " + ", ".join(EXPORT_HEADER) + ". `cleaned` is a "
+                                "suppressed address."),
+                "parameters": [
+                    {"name": "list", "in": "query", "description": "Only this list (its slug).",
+                     "schema": {"type": "string", "maxLength": LIST_SLUG_MAX_LENGTH}},
+                    {"name": "status", "in": "query", "description": "Only these states (repeat for several).",
+                     "style": "form", "explode": True,
+                     "schema": {"type": "array", "items": {"type": "string", "enum": list(EXPORT_STATUSES)}}},
+                ],
                 "responses": {
                     "200": {"description": "CSV with a header row.", "content": {"text/csv": {"schema": _TEXT}}},
                     **_STAFF_ERRORS,
+                    "404": _problem("No such list."),
                     "422": _problem("A query parameter is not acceptable; see `errors`."),
+                },
+            },
+        },
+        "/enrollments": {
+            "get": {
+                "operationId": "listEnrollments",
+                "summary": "A cohort's enrolments: seated first, then the waitlist in order, then the rest.",
+                "parameters": [{"name": "cohort", "in": "query", "required": True, "description": "The cohort's id.",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}}],
+                "responses": {
+                    "200": _json("CohortEnrollments", "The cohort and its enrolments."),
+                    **_STAFF_ERRORS,
+                    "404": _problem("No such cohort."),
+                    "422": _problem("A query parameter is missing or not acceptable; see `errors`."),
                 },
             },
         },
@@ -217,10 +243,44 @@ DOCUMENT = {
             },
             "SubscriberPage": {
                 "type": "object",
-                "required": ["items", "total", "page", "per_page"],
+                "required": ["items", "next_cursor"],
                 "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Subscriber"}},
-                    "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                    "next_cursor": {"type": ["string", "null"],
+                                    "description": "Pass as `after` for the next page; null on the last page."},
+                },
+            },
+            "Cohort": {
+                "type": "object",
+                "required": ["id", "course", "label", "starts_on", "ends_on", "capacity", "seats_taken", "waitlisted"],
+                "properties": {
+                    "id": {"type": "integer"}, "course": {"type": "string", "description": "The course's slug."},
+                    "label": _TEXT, "starts_on": {"type": "string", "format": "date"},
+                    "ends_on": {"type": "string", "format": "date"},
+                    "capacity": {"type": ["integer", "null"], "description": "Null: unlimited."},
+                    "seats_taken": {"type": "integer", "description": "Seats held, any over capacity included."},
+                    "waitlisted": {"type": "integer"},
+                },
+            },
+            "Enrollment": {
+                "type": "object",
+                "required": ["id", "full_name", "email", "status", "waitlist_position", "requested_at"],
+                "properties": {
+                    "id": {"type": "integer"}, "full_name": _TEXT, "email": _TEXT,
+                    "phone": {"type": ["string", "null"]}, "country": {"type": ["string", "null"]},
+                    "organisation": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]},
+                    "status": {"type": "string", "enum": [status.value for status in EnrollmentStatus]},
+                    "waitlist_position": {"type": ["integer", "null"]},
+                    "requested_at": {"type": "string", "format": "date-time"},
+                    "confirmed_at": _TIME, "cancelled_at": _TIME, "paid_at": _TIME,
+                },
+            },
+            "CohortEnrollments": {
+                "type": "object",
+                "required": ["cohort", "items"],
+                "properties": {
+                    "cohort": {"$ref": "#/components/schemas/Cohort"},
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Enrollment"}},
                 },
             },
             "Problem": {

@@ -4,6 +4,11 @@ from flask import Response, request
 
 from blueprints.api.problems import invalid_fields, problem
 
+MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds
+MAX_PAGE_SIZE = 100
+SEARCH_MAX_LENGTH = 320
+CURSOR_MAX_LENGTH = 200
+
 
 class RequestRejected(Exception):
     """The request cannot be used; `response` says why."""
@@ -47,8 +52,11 @@ def only_query(*names: str) -> None:
         raise RequestRejected(invalid_fields({name: ["This query parameter is not known."] for name in unknown}))
 
 
-def int_arg(name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+def int_arg(name: str, default: int | None, *, minimum: int, maximum: int | None = None) -> int:
+    """A whole-number query parameter; required when there is no default."""
     raw = request.args.get(name)
+    if raw is None and default is None:
+        raise RequestRejected(invalid_fields({name: ["This query parameter is required."]}))
     if raw is None:
         return default
     try:

@@ -1,55 +1,30 @@
-"""Staff API: subscribers for people and programs holding an API token.
+"""Staff API: subscribers for people and programs holding an API token, served by
+the same services as the staff console (search, record, unsubscribe, export)."""
 
-Enrolments are not here yet: they arrive with the courses feature.
-"""
-
-from collections.abc import Callable
-from functools import wraps
-
-from flask import Response, g, request, stream_with_context
+from flask import Response, g, request
 
 from blueprints.api import bp
+from blueprints.api.auth import token_required
 from blueprints.api.problems import invalid_fields, problem
-from blueprints.api.requests import int_arg, json_object, only_query, str_arg
-from blueprints.requests import consent_origin
-from extensions import csrf
-from models import Subscriber, Subscription
-from services import api_tokens, subscriber_directory, subscriptions
-from services.csv_export import csv_lines
-from services.errors import InvalidInput, NotFound
-from services.subscriber_directory import (
-    EXPORT_HEADER,
-    LIST_SLUG_MAX_LENGTH,
-    MAX_PAGE,
+from blueprints.api.requests import (
+    CURSOR_MAX_LENGTH,
     MAX_PAGE_SIZE,
     MAX_ROW_ID,
     SEARCH_MAX_LENGTH,
+    int_arg,
+    json_object,
+    only_query,
+    str_arg,
 )
-
-
-def _bearer_token() -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
-
-
-def token_required(*, write: bool) -> Callable:
-    """Bearer-token authentication; a read token may only read."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            try:
-                g.api_actor = api_tokens.authenticate(_bearer_token(), write=write, ip=request.remote_addr)
-            except api_tokens.TokenRejected as error:
-                return problem(401, str(error), headers={"WWW-Authenticate": 'Bearer realm="roster"'})
-            except api_tokens.ScopeTooNarrow as error:
-                return problem(403, str(error), headers={
-                    "WWW-Authenticate": 'Bearer realm="roster", error="insufficient_scope"'})
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
+from extensions import csrf, db
+from models import Subscriber, Subscription, SubscriptionStatus
+from services import exports, lists, subscriber_admin
+from services.errors import InvalidInput, NotFound
+from services.exports import SubscriberFilters
+from services.lists import SLUG_MAX_LENGTH
+from services.pagination import DEFAULT_PAGE_SIZE
+from services.subscriber_admin import SubscriberFilter
+from services.validation import storable
 
 
 def _subscription_json(subscription: Subscription) -> dict:
@@ -62,32 +37,52 @@ def _subscription_json(subscription: Subscription) -> dict:
     }
 
 
-def _subscriber_json(subscriber: Subscriber) -> dict:
+def _subscriber_json(subscriber: Subscriber, held: list[Subscription]) -> dict:
     return {
         "id": subscriber.id, "email": subscriber.email, "full_name": subscriber.full_name,
         "created_at": subscriber.created_at.isoformat(),
-        "subscriptions": [_subscription_json(s) for s in sorted(subscriber.subscriptions, key=lambda s: s.id)],
+        "subscriptions": [_subscription_json(s) for s in held],
     }
 
 
-def _filters() -> dict:
-    return {"list_slug": str_arg("list", max_length=LIST_SLUG_MAX_LENGTH),
-            "status": subscriber_directory.parse_status(request.args.get("status"))}
+def _status_arg() -> SubscriptionStatus | None:
+    raw = request.args.get("status")
+    try:
+        return SubscriptionStatus(raw) if raw else None
+    except ValueError:
+        raise InvalidInput("status", "Status must be pending, confirmed or unsubscribed.") from None
+
+
+def _search_filter() -> SubscriberFilter | None:
+    """The console's filter for these query parameters; None when they can match no one
+    (an unknown list, or text holding a character no stored value can)."""
+    text = str_arg("q", max_length=SEARCH_MAX_LENGTH) or ""
+    slug = str_arg("list", max_length=SLUG_MAX_LENGTH)
+    status = _status_arg()
+    if not storable(text):
+        return None
+    try:
+        list_id = lists.list_by_slug(db.session, slug).id if slug else None
+    except NotFound:
+        return None
+    return SubscriberFilter(query=text, list_id=list_id, status=status)
 
 
 @bp.route("/subscribers")
 @token_required(write=False)
 def list_subscribers():
-    only_query("q", "list", "status", "page", "per_page")
-    page = int_arg("page", 1, minimum=1, maximum=MAX_PAGE)
-    per_page = int_arg("per_page", 50, minimum=1, maximum=MAX_PAGE_SIZE)
+    only_query("q", "list", "status", "after", "limit")
+    limit = int_arg("limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
+    after = str_arg("after", max_length=CURSOR_MAX_LENGTH)
     try:
-        found = subscriber_directory.search(str_arg("q", max_length=SEARCH_MAX_LENGTH),
-                                            page=page, per_page=per_page, **_filters())
+        filters = _search_filter()
     except InvalidInput as error:
         return invalid_fields({error.field: [error.message]})
-    return {"items": [_subscriber_json(s) for s in found.items], "total": found.total,
-            "page": found.page, "per_page": found.per_page}
+    if filters is None:
+        return {"items": [], "next_cursor": None}
+    page = subscriber_admin.search(db.session, filters, after, size=limit)
+    return {"items": [_subscriber_json(row.subscriber, row.subscriptions) for row in page.items],
+            "next_cursor": page.next_cursor}
 
 
 @bp.route(f"/subscribers/<int(max={MAX_ROW_ID}):subscriber_id>")
@@ -95,9 +90,10 @@ def list_subscribers():
 def get_subscriber(subscriber_id: int):
     only_query()
     try:
-        return _subscriber_json(subscriber_directory.get(subscriber_id))
+        record = subscriber_admin.record(db.session, subscriber_id)
     except NotFound as error:
         return problem(404, str(error))
+    return _subscriber_json(record.subscriber, record.subscriptions)
 
 
 # Authenticated by a bearer token in a header, which browsers never add on their
@@ -107,22 +103,27 @@ def get_subscriber(subscriber_id: int):
 @token_required(write=True)
 def unsubscribe_subscriber(subscriber_id: int):
     only_query()
-    body = json_object({"list": LIST_SLUG_MAX_LENGTH}, optional_body=True)
+    slug = json_object({"list": SLUG_MAX_LENGTH}, optional_body=True).get("list")
     try:
-        left = subscriptions.unsubscribe_by_staff(subscriber_id, body.get("list") or None,
-                                                  consent_origin("api"), g.api_actor)
+        list_id = lists.list_by_slug(db.session, slug).id if slug else None
+        ended = subscriber_admin.unsubscribe(g.api_actor, [subscriber_id], list_id)
     except NotFound as error:
         return problem(404, str(error))
-    return {"unsubscribed_from": left}
+    return {"unsubscribed_from": [list_slug for _, list_slug in ended]}
 
 
 @bp.route("/subscriptions.csv")
 @token_required(write=False)
 def export_subscriptions():
+    """The console's and the CLI's export: the same columns, escaping and audit."""
     only_query("list", "status")
+    filters = SubscriberFilters(str_arg("list", max_length=SLUG_MAX_LENGTH),
+                                tuple(status for status in request.args.getlist("status") if status))
     try:
-        rows = subscriber_directory.export_rows(g.api_actor, **_filters())
-    except InvalidInput as error:  # a status that does not exist
+        stream = exports.export_subscribers(filters, g.api_actor)
+    except InvalidInput as error:
+        if error.field == "list":
+            return problem(404, error.message)
         return invalid_fields({error.field: [error.message]})
-    return Response(stream_with_context(csv_lines(EXPORT_HEADER, rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="subscriptions.csv"'})
+    return Response(stream, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{exports.export_filename(filters)}"'})

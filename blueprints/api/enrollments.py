@@ -1,0 +1,46 @@
+"""Staff API: a cohort's enrolments, as the console lists them."""
+
+from blueprints.api import bp
+from blueprints.api.auth import token_required
+from blueprints.api.problems import problem
+from blueprints.api.requests import MAX_ROW_ID, int_arg, only_query
+from extensions import db
+from models import Enrollment
+from services import dashboard, enrollment_admin
+from services.dashboard import CohortSeats
+from services.errors import NotFound
+
+
+def _moment(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _cohort_json(seats: CohortSeats) -> dict:
+    cohort = seats.cohort
+    return {"id": cohort.id, "course": cohort.course.slug, "label": cohort.label,
+            "starts_on": cohort.starts_on.isoformat(), "ends_on": cohort.ends_on.isoformat(),
+            "capacity": cohort.capacity, "seats_taken": seats.seats_taken, "waitlisted": seats.waitlisted}
+
+
+def _enrollment_json(enrollment: Enrollment) -> dict:
+    return {
+        "id": enrollment.id, "full_name": enrollment.full_name, "email": enrollment.email,
+        "phone": enrollment.phone, "country": enrollment.country, "organisation": enrollment.organisation,
+        "note": enrollment.note, "status": enrollment.status.value,
+        "waitlist_position": enrollment.waitlist_position,
+        "requested_at": _moment(enrollment.requested_at), "confirmed_at": _moment(enrollment.confirmed_at),
+        "cancelled_at": _moment(enrollment.cancelled_at), "paid_at": _moment(enrollment.paid_at),
+    }
+
+
+@bp.route("/enrollments")
+@token_required(write=False)
+def list_enrollments():
+    only_query("cohort")
+    cohort_id = int_arg("cohort", None, minimum=1, maximum=MAX_ROW_ID)
+    try:
+        seats = dashboard.cohort_seats(db.session, cohort_id)
+    except NotFound as error:
+        return problem(404, str(error))
+    return {"cohort": _cohort_json(seats),
+            "items": [_enrollment_json(e) for e in enrollment_admin.cohort_enrollments(db.session, cohort_id)]}
