@@ -56,6 +56,10 @@ class Config:
     RETENTION_PENDING_DAYS = int(os.environ.get("RETENTION_PENDING_DAYS", "30"))
     RETENTION_SENT_MAIL_DAYS = max(2, int(os.environ.get("RETENTION_SENT_MAIL_DAYS", "30")))
 
+    # The dashboard's figures over every subscription are recomputed at most this often
+    # (or by `flask maintenance refresh-dashboard` from cron); outbox and cohorts are live.
+    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
+
     CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
     # A reader's link to download or erase their data: short-lived, it opens everything.
     PRIVACY_TOKEN_MAX_AGE = 24 * 3600

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models; importing this package registers every table."""
 
+from models.aggregates import CachedAggregate
 from models.api_tokens import ApiToken, ApiTokenScope
 from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
@@ -15,6 +16,7 @@ __all__ = [
     "ApiTokenScope",
     "AuditEvent",
     "Base",
+    "CachedAggregate",
     "Cohort",
     "ConsentAction",
     "ConsentEvent",

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import DDL, JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -31,8 +31,18 @@ class Subscriber(Base):
 
 
 Index("uq_subscribers_email_lower", func.lower(Subscriber.email), unique=True)
-# The staff console pages subscribers newest first by (created_at, id).
-Index("ix_subscribers_created_at_id", Subscriber.created_at, Subscriber.id)
+# The staff console pages subscribers newest first by (created_at, id). Name and address
+# ride along so that SQLite can search names (no index can) by scanning this index in page
+# order, stopping at a page of matches, and read the table only for the rows it shows.
+Index("ix_subscribers_page_order", Subscriber.created_at, Subscriber.id, Subscriber.full_name, Subscriber.email)
+# PostgreSQL: address prefixes (LIKE 'p%') whatever the database's collation; names
+# anywhere through trigrams (pg_trgm).
+Index("ix_subscribers_email_pattern", func.lower(Subscriber.email).label("email_lower"),
+      postgresql_ops={"email_lower": "text_pattern_ops"}).ddl_if(dialect="postgresql")
+Index("ix_subscribers_full_name_trgm", func.lower(Subscriber.full_name).label("full_name_lower"),
+      postgresql_using="gin", postgresql_ops={"full_name_lower": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+event.listen(Subscriber.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class MailingList(Base):
@@ -56,6 +66,8 @@ class Subscription(Base):
         Index("ix_subscriptions_list_status", "list_id", "status"),
         Index("ix_subscriptions_created_at", "created_at"),  # the dashboard's sign-ups per day
         Index("ix_subscriptions_import_job_id", "import_job_id"),
+        # The staff filter by source (and status): the matching subscribers without a scan.
+        Index("ix_subscriptions_source_status", "source_url", "status", "subscriber_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -18,11 +19,13 @@ from models import (
     SubscriptionStatus,
 )
 from models.base import utcnow
+from services import aggregate_cache
 from services.courses import has_started
 from services.errors import NotFound
 
 CHART_DAYS = 30
 TOP_SOURCES = 10
+SUBSCRIPTION_FIGURES = "dashboard.subscriptions"  # its key in cached_aggregates
 
 
 @dataclass(frozen=True)
@@ -36,18 +39,27 @@ class ListStatusCounts:
         return sum(self.counts.values())
 
 
-def status_counts(session: Session) -> list[ListStatusCounts]:
-    """Subscriptions per list and status (every list, even an empty one)."""
-    counted: dict[int, dict] = {}
+def _counts_by_list(session: Session) -> dict[int, dict[str, int]]:
+    counted: dict[int, dict[str, int]] = {}
     for list_id, status, count in session.execute(
         select(Subscription.list_id, Subscription.status, func.count())
         .group_by(Subscription.list_id, Subscription.status)
     ):
-        counted.setdefault(list_id, {})[status] = count
+        counted.setdefault(list_id, {})[status.value] = count
+    return counted
+
+
+def _per_list(session: Session, counted: dict[int, dict[str, int]]) -> list[ListStatusCounts]:
+    """Every list, even an empty one, with its counts."""
     return [
-        ListStatusCounts(m.id, m.name, {s: counted.get(m.id, {}).get(s, 0) for s in SubscriptionStatus})
+        ListStatusCounts(m.id, m.name, {s: counted.get(m.id, {}).get(s.value, 0) for s in SubscriptionStatus})
         for m in session.scalars(select(MailingList).order_by(MailingList.name))
     ]
+
+
+def status_counts(session: Session) -> list[ListStatusCounts]:
+    """Subscriptions per list and status (every list, even an empty one)."""
+    return _per_list(session, _counts_by_list(session))
 
 
 @dataclass(frozen=True)
@@ -163,3 +175,45 @@ def cohort_seats(session: Session, cohort_id: int) -> CohortSeats:
     if not found:
         raise NotFound("No such cohort.")
     return found[0]
+
+
+@dataclass(frozen=True)
+class SubscriptionFigures:
+    """The figures over every subscription, as of `computed_at`."""
+    status_counts: list[ListStatusCounts]
+    days: list[DayCount]
+    sources: list[SourceStats]
+    computed_at: datetime
+
+
+def _subscription_aggregates(session: Session) -> dict:
+    # JSON: list ids become strings.
+    return {
+        "counts": {str(list_id): counts for list_id, counts in _counts_by_list(session).items()},
+        "days": [[d.day.isoformat(), d.count] for d in signups_per_day(session)],
+        "sources": [[s.source_url, s.signups, s.confirmed] for s in top_sources(session)],
+    }
+
+
+def _figures(session: Session, cached: aggregate_cache.Cached) -> SubscriptionFigures:
+    # Lists are read live: a new one shows at once, with zeros until the next refresh.
+    value = cached.value
+    return SubscriptionFigures(
+        status_counts=_per_list(session, {int(k): v for k, v in value["counts"].items()}),
+        days=[DayCount(date.fromisoformat(day), count) for day, count in value["days"]],
+        sources=[SourceStats(*row) for row in value["sources"]],
+        computed_at=cached.computed_at,
+    )
+
+
+def subscription_figures(session: Session) -> SubscriptionFigures:
+    """Status counts, sign-ups per day and top sources: aggregates over every
+    subscription, recomputed at most every DASHBOARD_CACHE_SECONDS."""
+    cached = aggregate_cache.fresh(session, SUBSCRIPTION_FIGURES, _subscription_aggregates,
+                                   current_app.config["DASHBOARD_CACHE_SECONDS"])
+    return _figures(session, cached)
+
+
+def refresh_subscription_figures(session: Session) -> SubscriptionFigures:
+    """Recompute them now (`flask maintenance refresh-dashboard`, from cron)."""
+    return _figures(session, aggregate_cache.refresh(session, SUBSCRIPTION_FIGURES, _subscription_aggregates))

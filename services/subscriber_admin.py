@@ -1,11 +1,12 @@
 """The staff view of subscribers: search and filters, one person's record, and the
 actions staff take for a reader (unsubscribe, resend the confirmation)."""
 
+import string
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
@@ -45,18 +46,49 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _filtered(filters: SubscriberFilter):
-    statement = select(Subscriber)
-    query = filters.query.strip().lower()
-    if query:
-        # Addresses match from their start (an index can serve that); names anywhere.
-        email_prefix = func.lower(Subscriber.email).like(_like_escape(query) + "%", escape="\\")
+# SQLite's lower() and LIKE fold ASCII letters only, so its queries are folded the same way.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The least string after every string that starts with `prefix`, in codepoint
+    order (None: there is no such bound)."""
+    while prefix:
+        following = ord(prefix[-1]) + 1
+        if 0xD800 <= following <= 0xDFFF:
+            following = 0xE000  # surrogates are no characters
+        if following <= 0x10FFFF:
+            return prefix[:-1] + chr(following)
+        prefix = prefix[:-1]
+    return None
+
+
+def _text_match(dialect: str, query: str):
+    """Addresses that start with the query (an index serves that) or, unless the query
+    has an "@", names that contain it anywhere; case-insensitively."""
+    if dialect == "postgresql":
+        # LIKE 'p%' uses the text_pattern_ops index; '%p%' the trigram index.
+        folded = _like_escape(query.lower())
+        address = func.lower(Subscriber.email).like(folded + "%", escape="\\")
         if "@" in query:
-            statement = statement.where(email_prefix)
-        else:
-            name_part = func.lower(Subscriber.full_name).like(
-                "%" + _like_escape(query) + "%", escape="\\")
-            statement = statement.where(or_(email_prefix, name_part))
+            return address
+        return or_(address, func.lower(Subscriber.full_name).like("%" + folded + "%", escape="\\"))
+    folded = query.translate(_ASCII_LOWER)
+    if "@" in query:
+        # A range of the unique index on lower(email): BINARY order is codepoint order.
+        lower_email, after = func.lower(Subscriber.email), _after_prefix(folded)
+        return and_(lower_email >= folded, *([lower_email < after] if after else []))
+    # No index can find a name part: test both columns on the page-order index, newest
+    # first, so a common term stops at a page of matches and a rare one reads no table rows.
+    escaped = _like_escape(folded)
+    return or_(Subscriber.email.like(escaped + "%", escape="\\"),
+               Subscriber.full_name.like("%" + escaped + "%", escape="\\"))
+
+
+def _filtered(dialect: str, filters: SubscriberFilter):
+    statement = select(Subscriber)
+    if query := filters.query.strip():
+        statement = statement.where(_text_match(dialect, query))
     subscription_terms = []
     if filters.list_id is not None:
         subscription_terms.append(Subscription.list_id == filters.list_id)
@@ -65,9 +97,10 @@ def _filtered(filters: SubscriberFilter):
     if filters.source:
         subscription_terms.append(Subscription.source_url == filters.source)
     if subscription_terms:
-        # EXISTS, not a join: one row per subscriber however many lists match.
-        statement = statement.where(exists().where(
-            Subscription.subscriber_id == Subscriber.id, *subscription_terms))
+        # IN, not a join: one row per subscriber however many lists match; and the
+        # (source_url, status, subscriber_id) index finds a source's people outright.
+        statement = statement.where(Subscriber.id.in_(
+            select(Subscription.subscriber_id).where(*subscription_terms)))
     if filters.since:
         statement = statement.where(Subscriber.created_at >= _start_of(filters.since))
     if filters.until:
@@ -78,8 +111,9 @@ def _filtered(filters: SubscriberFilter):
 def search(session: Session, filters: SubscriberFilter, cursor: str | None = None,
            size: int = DEFAULT_PAGE_SIZE) -> Page:
     """A page of subscribers, newest first, each with its subscriptions."""
-    page = keyset_page(session, _filtered(filters), (Subscriber.created_at, Subscriber.id),
-                       cursor, key_of=lambda s: (s.created_at, s.id), size=size)
+    statement = _filtered(session.get_bind().dialect.name, filters)
+    page = keyset_page(session, statement, (Subscriber.created_at, Subscriber.id), cursor,
+                       key_of=lambda s: (s.created_at, s.id), size=size)
     by_subscriber = defaultdict(list)
     if page.items:
         for subscription in session.scalars(

@@ -13,13 +13,14 @@ from services import dashboard as figures
 @bp.route("/")
 def dashboard():
     session = db.session
-    days = figures.signups_per_day(session)
+    subscriptions = figures.subscription_figures(session)
     return render_template(
         "admin/dashboard.html",
-        status_counts=figures.status_counts(session),
-        days=days,
-        busiest_day=max((d.count for d in days), default=0),
-        sources=figures.top_sources(session),
+        status_counts=subscriptions.status_counts,
+        days=subscriptions.days,
+        busiest_day=max((d.count for d in subscriptions.days), default=0),
+        sources=subscriptions.sources,
+        figures_as_of=subscriptions.computed_at,
         outbox=figures.outbox_health(session),
         cohorts=figures.open_cohorts(session),
     )
