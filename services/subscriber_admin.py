@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
@@ -17,6 +17,7 @@ from services.errors import InvalidInput, NotFound
 from services.lists import all_lists
 from services.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 from services.transactions import write_transaction
+from services.validation import storable
 
 # Consent events record staff actions as coming from this form.
 MAX_SELECTION = 500
@@ -87,6 +88,8 @@ def _text_match(dialect: str, query: str):
 
 def _filtered(dialect: str, filters: SubscriberFilter):
     statement = select(Subscriber)
+    if not (storable(filters.query) and storable(filters.source)):
+        return statement.where(false())  # text no row can hold (a NUL byte) matches nothing
     if query := filters.query.strip():
         statement = statement.where(_text_match(dialect, query))
     subscription_terms = []

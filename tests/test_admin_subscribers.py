@@ -158,3 +158,12 @@ def test_bulk_unsubscribe_and_erase_act_on_the_selection_only(signed_in_client, 
     signed_in_client.post("/admin/subscribers/bulk", data={
         "csrf_token": token, "action": "erase", "confirm_erase": "yes", "subscriber": [one.id, three.id]})
     assert db.session.scalars(select(Subscriber.email)).all() == ["two@example.com"]
+
+
+def test_search_text_with_a_nul_byte_finds_nothing_instead_of_failing(signed_in_client, newsletter, origin):
+    from services import subscriptions
+
+    subscriptions.subscribe("nul@example.com", "Nul Reader", origin)
+    response = signed_in_client.get("/admin/subscribers?q=nul%00")
+    assert response.status_code == 200
+    assert "nul@example.com" not in response.get_data(as_text=True)
