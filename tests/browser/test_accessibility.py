@@ -61,6 +61,7 @@ def test_every_console_page_passes_axe(app, roster, new_page, scheme, sign_in_st
     problems, checked = [], set()
     page.goto(f"{roster}/admin/login")
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
     problems += blocking_violations(page, "sign-in with errors")
     sign_in_staff(page)
     for endpoint, path in console_paths(app, ids):
@@ -69,6 +70,7 @@ def test_every_console_page_passes_axe(app, roster, new_page, scheme, sign_in_st
         checked.add(endpoint)
         if page.get_by_role("button", name="Save").count():  # an empty form, to see its errors
             page.get_by_role("button", name="Save").click()
+            page.wait_for_load_state()
             problems += blocking_violations(page, f"{path} with errors")
     assert problems == []
     assert {"admin.dashboard", "admin.subscribers", "admin.subscriber", "admin.cohort_enrollments"} <= checked
