@@ -1,64 +1,24 @@
 """A real browser on the demo article page (its own origin) signs up through each of
 the three embeds, confirms through the mailed link and unsubscribes."""
 
-import os
-import threading
-from contextlib import contextmanager
-
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 import demo_site
 from extensions import db
 from models import ConsentEvent, MailingList, Subscriber, Subscription, SubscriptionStatus
 from tests.conftest import link_path
-from tests.smtp_sink import free_port
-
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
-TIMEOUT_MS = 15_000
-
-
-@contextmanager
-def serving(wsgi_app, port: int):
-    server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
-def sites(app):
+def sites(app, roster, serve):
     """Roster and the demo article site as real servers on two loopback origins."""
-    roster_port, demo_port = free_port(), free_port()
-    roster_url, demo_url = f"http://127.0.0.1:{roster_port}", f"http://localhost:{demo_port}"
-    app.config.update(BASE_URL=roster_url, EMBED_ALLOWED_ORIGINS=[demo_url])
     db.session.add(MailingList(slug="international-relations", name="International Relations Updates",
                                is_public=True, is_default=True))
     db.session.commit()
-    demo = demo_site.create_app({"ROSTER_URL": roster_url})
-    with serving(app, roster_port), serving(demo, demo_port):
-        yield roster_url, f"{demo_url}/world/{demo_site.ARTICLE_SLUG}"
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        yield page
-        browser.close()
+    demo_url = serve(demo_site.create_app({"ROSTER_URL": roster}), host="localhost")
+    app.config["EMBED_ALLOWED_ORIGINS"] = [demo_url]
+    return roster, f"{demo_url}/world/{demo_site.ARTICLE_SLUG}"
 
 
 def subscribe_with_html_form(page, article_url, email):

@@ -1,0 +1,35 @@
+"""Staff in a real browser: sign in through the form, filter the subscribers."""
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Subscriber
+from services import subscriptions
+from services.tokens import Purpose, make_token
+
+
+def test_sign_in_and_filter_subscribers(roster, page, sign_in_staff, newsletter, origin):
+    for email, name in [("ada@example.com", "Ada Lovelace"), ("grace@example.com", "Grace Hopper"),
+                        ("alan@example.com", "Alan Turing")]:
+        subscriptions.subscribe(email, name, origin)
+    alan = db.session.scalar(select(Subscriber.id).where(Subscriber.email == "alan@example.com"))
+    subscriptions.unsubscribe(make_token(Purpose.UNSUBSCRIBE, {"subscriber": alan, "list": newsletter.id}), origin)
+
+    sign_in_staff(page)
+    page.get_by_role("navigation", name="Staff console").get_by_role("link", name="Subscribers").click()
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 3
+
+    page.get_by_label("Search email or name").fill("Hopper")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_load_state()
+    assert "q=Hopper" in page.url
+    assert rows.count() == 1 and "grace@example.com" in rows.first.inner_text()
+    assert page.get_by_label("Search email or name").input_value() == "Hopper"  # the filter stays shown
+
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_label("Status").select_option("unsubscribed")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_load_state()
+    assert rows.count() == 1 and "alan@example.com" in rows.first.inner_text()
+    assert page.get_by_label("Status").input_value() == "unsubscribed"

@@ -1,0 +1,44 @@
+"""Every console page reachable by GET, with ids to fill in its URL: shared by the
+access-control test and the browser accessibility walk, so a new page joins both."""
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from extensions import db
+from models import ImportJob, ImportStatus, MailingList, Subscriber
+from services import enrollments, subscriptions
+from services.enrollment_details import EnrollmentInput
+
+DOWNLOAD_SUFFIXES = (".csv", ".json")
+
+
+def seed_console(make_cohort, origin) -> dict[str, int]:
+    """A subscriber, a list, a course with a cohort and an enrolment, and an import job."""
+    subscriptions.subscribe("page@example.com", "Page Reader", origin)
+    cohort = make_cohort()
+    enrollments.enroll(cohort.course.slug, EnrollmentInput(cohort=str(cohort.id), full_name="Course Reader",
+                                                           email="student@example.com"), origin)
+    job = ImportJob(actor="owner@example.com", source_path="/nowhere.csv", filename="members.csv",
+                    file_format="csv", status=ImportStatus.DONE)
+    db.session.add(job)
+    db.session.commit()
+    return {"subscriber_id": db.session.scalar(select(Subscriber.id)),
+            "list_id": db.session.scalar(select(MailingList.id)),
+            "course_id": cohort.course_id, "cohort_id": cohort.id, "job_id": job.id}
+
+
+def console_paths(app, ids: dict[str, int]) -> Iterator[tuple[str, str]]:
+    """(endpoint, path) of every console GET route, the sign-in page first."""
+    query = {"admin.enrollments_export": f"?cohort={ids['cohort_id']}"}
+    yield "admin.login", "/admin/login"
+    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        if rule.endpoint.startswith("admin.") and "GET" in rule.methods and rule.endpoint != "admin.login":
+            path = rule.rule
+            for argument in rule.arguments:
+                path = path.replace(f"<int:{argument}>", str(ids[argument]))
+            yield rule.endpoint, path + query.get(rule.endpoint, "")
+
+
+def is_download(path: str) -> bool:
+    return path.split("?", 1)[0].endswith(DOWNLOAD_SUFFIXES)
