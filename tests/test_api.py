@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from extensions import db
@@ -223,3 +224,11 @@ def test_text_no_database_can_hold_matches_nothing_instead_of_failing(client, ne
     assert client.get("/api/v1/subscriptions.csv?list=%00", headers=auth).status_code == 404
     assert client.post("/api/v1/subscribers/1/unsubscribe", json={"list": "\x00"}, headers=auth).status_code == 404
     assert db.session.scalars(select(Subscription.source_url)).one() is None
+
+
+@pytest.mark.parametrize("path", ["/api/v1/subscribers?status=", "/api/v1/subscriptions.csv?status="])
+def test_an_empty_status_is_refused_not_read_as_any_status(client, newsletter, issue_api_token, path):
+    token = issue_api_token()
+    response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    assert response.headers["Content-Type"].startswith("application/problem+json")
