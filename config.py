@@ -73,6 +73,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "roster")
+    STAFF_API_RATE_LIMIT = os.environ.get("STAFF_API_RATE_LIMIT", "300 per minute")
     PUBLIC_POST_RATE_LIMIT = os.environ.get("PUBLIC_POST_RATE_LIMIT", "20 per minute; 200 per hour")
     # Sign-up posts naming one address, from any IP (the embed and the public API).
     ADDRESS_POST_RATE_LIMIT = os.environ.get("ADDRESS_POST_RATE_LIMIT", "5 per minute; 20 per day")

@@ -3,9 +3,7 @@ and the per-address rate limit shared by the embed and the public API."""
 
 from flask import Response, current_app, request
 
-from services.errors import InvalidInput
 from services.origins import is_allowed, normalise_origins, origin_of, request_origin, split_source, utm_fields
-from services.validation import normalise_email
 
 # What every sign-up from another site is told, whatever the address's state.
 THANKS = ("Thank you. If that address can receive our newsletter, we have sent it an email: "
@@ -50,21 +48,3 @@ def article_source(explicit: str | None, values) -> tuple[str | None, dict[str, 
     """The article URL without UTM parameters, and those parameters (also as fields)."""
     source, utm = split_source(article_url(explicit))
     return source, {**utm, **utm_fields(values)}
-
-
-def address_post_limit() -> str:
-    return current_app.config["ADDRESS_POST_RATE_LIMIT"]
-
-
-def address_rate_key() -> str:
-    """Rate-limit key: the normalised address posted, so one address cannot be
-    flooded from many IPs. A post without an address is keyed by its IP."""
-    values = request.get_json(silent=True) if request.is_json else request.form
-    raw = values.get("email") or values.get("EMAIL") if isinstance(values, dict) else None
-    if not isinstance(raw, str) or not raw.strip():
-        return f"no-address:{request.remote_addr}"
-    try:
-        address = normalise_email(raw)
-    except InvalidInput:
-        address = raw.strip()
-    return f"address:{address.lower()}"

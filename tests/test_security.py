@@ -96,3 +96,25 @@ def test_client_ip_comes_from_trusted_proxies_only(app, newsletter, origin):
     assert subscribe_via(app.test_client(), "direct@example.com") == "127.0.0.1"
     proxied = create_app({**app.config, "TRUSTED_PROXY_COUNT": 1})
     assert subscribe_via(proxied.test_client(), "proxied@example.com") == "203.0.113.9"
+
+
+def test_one_address_is_limited_across_client_ips_on_the_hosted_form(app, newsletter):
+    limited = create_app({**app.config, "RATELIMIT_ENABLED": True, "ADDRESS_POST_RATE_LIMIT": "2 per minute",
+                          "PUBLIC_POST_RATE_LIMIT": "100 per minute"})
+    statuses = []
+    for n in range(3):
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        statuses.append(client.post("/subscribe", data={"csrf_token": csrf_token(client),
+                                                        "email": "Target@Example.com"}).status_code)
+    assert statuses == [303, 303, 429]
+
+
+def test_the_staff_api_is_rate_limited_with_a_problem_answer(app, newsletter, issue_api_token):
+    limited = create_app({**app.config, "RATELIMIT_ENABLED": True, "STAFF_API_RATE_LIMIT": "2 per minute"})
+    token = issue_api_token()
+    client = limited.test_client()
+    statuses = [client.get("/api/v1/subscribers", headers={"Authorization": f"Bearer {token}"})
+                for _ in range(3)]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    assert statuses[2].headers["Content-Type"].startswith("application/problem+json")

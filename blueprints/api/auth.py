@@ -6,6 +6,8 @@ from functools import wraps
 from flask import g, request
 
 from blueprints.api.problems import problem
+from blueprints.limits import staff_api_limit
+from extensions import limiter
 from services import api_tokens
 
 
@@ -29,6 +31,7 @@ def token_required(*, write: bool) -> Callable:
                     "WWW-Authenticate": 'Bearer realm="roster", error="insufficient_scope"'})
             return view(*args, **kwargs)
 
-        return wrapper
+        # Per client address, like every other door in; a stolen token can't hammer the database.
+        return limiter.limit(staff_api_limit)(wrapper)
 
     return decorate

@@ -7,7 +7,7 @@ from blueprints.api import bp
 from blueprints.api.openapi import document
 from blueprints.api.problems import invalid_fields, problem
 from blueprints.api.requests import json_object, only_query
-from blueprints.public.routes import public_post_limit
+from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, limiter
 from services import subscriptions
@@ -33,7 +33,7 @@ def cors_for_public_endpoints(response):
 @bp.route("/subscriptions", methods=["POST"], provide_automatic_options=False)
 @csrf.exempt
 @limiter.limit(public_post_limit)
-@limiter.limit(cross_origin.address_post_limit, key_func=cross_origin.address_rate_key)
+@limiter.limit(address_post_limit, key_func=address_rate_key)
 def create_subscription():
     if not cross_origin.origin_allowed():
         return problem(403, "This origin may not post sign-ups here.")

@@ -4,7 +4,7 @@ from flask import abort, redirect, render_template, url_for
 
 from blueprints.courses import bp
 from blueprints.courses.forms import EnrollForm
-from blueprints.public.routes import public_post_limit
+from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, db, limiter
 from services import courses, enrollments, subscriptions
@@ -47,6 +47,7 @@ def detail(slug):
 
 @bp.route("/courses/<slug>/enroll", methods=["GET", "POST"])
 @limiter.limit(public_post_limit, methods=["POST"])
+@limiter.limit(address_post_limit, methods=["POST"], key_func=address_rate_key)
 def enroll(slug):
     course = _published_course(slug)
     open_cohorts = courses.open_cohorts(course)

@@ -8,7 +8,7 @@ from blueprints.api.problems import invalid_fields, problem
 from blueprints.embed import bp
 from blueprints.embed.forms import EmbedForm, embed_formdata, is_mailchimp
 from blueprints.errors import error_page
-from blueprints.public.routes import public_post_limit
+from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, limiter
 from services import subscriptions
@@ -39,7 +39,7 @@ def _render_form(form: EmbedForm, *, framed: bool, status: int = 200):
 @bp.route("/embed/subscribe", methods=["POST"])
 @csrf.exempt
 @limiter.limit(public_post_limit)
-@limiter.limit(cross_origin.address_post_limit, key_func=cross_origin.address_rate_key)
+@limiter.limit(address_post_limit, key_func=address_rate_key)
 def subscribe():
     if not cross_origin.origin_allowed():
         if _wants_json():

@@ -2,9 +2,10 @@
 
 from flask import current_app, redirect, render_template, url_for
 
+from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.public import bp
 from blueprints.public.forms import AddressForm, EraseForm
-from blueprints.public.routes import _token_problem, public_post_limit
+from blueprints.public.routes import _token_problem
 from extensions import limiter
 from services import reader_privacy
 from services.errors import InvalidInput, InvalidToken
@@ -15,6 +16,7 @@ PRIVATE = {"Cache-Control": "no-store"}
 
 @bp.route("/privacy", methods=["GET", "POST"])
 @limiter.limit(public_post_limit, methods=["POST"])
+@limiter.limit(address_post_limit, methods=["POST"], key_func=address_rate_key)
 def privacy():
     form = AddressForm()
     if form.validate_on_submit():

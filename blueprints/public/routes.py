@@ -1,8 +1,9 @@
 """Hosted subscribe form, confirmation, unsubscribe and preferences, health."""
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import text
 
+from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.public import bp
 from blueprints.public.forms import SubscribeForm
 from blueprints.requests import consent_origin
@@ -10,10 +11,6 @@ from extensions import csrf, db, limiter
 from services import subscriptions
 from services.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
 from services.errors import ExpiredToken, InvalidInput, InvalidToken
-
-
-def public_post_limit() -> str:
-    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
 
 
 def show_error(form, error: InvalidInput) -> None:
@@ -32,6 +29,7 @@ def index():
 
 @bp.route("/subscribe", methods=["GET", "POST"])
 @limiter.limit(public_post_limit, methods=["POST"])
+@limiter.limit(address_post_limit, methods=["POST"], key_func=address_rate_key)
 def subscribe():
     form = SubscribeForm(list=request.args.get("list", ""))
     if form.validate_on_submit():

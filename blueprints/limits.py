@@ -1,0 +1,33 @@
+"""Rate limits: the values come from configuration, so operators can tune them."""
+
+from flask import current_app, request
+
+from services.errors import InvalidInput
+from services.validation import normalise_email
+
+
+def public_post_limit() -> str:
+    """Every public POST, per client address."""
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+def staff_api_limit() -> str:
+    return current_app.config["STAFF_API_RATE_LIMIT"]
+
+
+def address_post_limit() -> str:
+    return current_app.config["ADDRESS_POST_RATE_LIMIT"]
+
+
+def address_rate_key() -> str:
+    """Rate-limit key: the normalised address posted, so one address cannot be
+    flooded from many IPs. A post without an address is keyed by its IP."""
+    values = request.get_json(silent=True) if request.is_json else request.form
+    raw = values.get("email") or values.get("EMAIL") if isinstance(values, dict) else None
+    if not isinstance(raw, str) or not raw.strip():
+        return f"no-address:{request.remote_addr}"
+    try:
+        address = normalise_email(raw)
+    except InvalidInput:
+        address = raw.strip()
+    return f"address:{address.lower()}"
