@@ -111,21 +111,26 @@ def wrk(url: str, script: Path, env: dict, seconds: int, connections: int = 16) 
 
 
 def write_table(figures: list[Figure], path: Path) -> None:
+    """Rewrite the results block; rows of figures not measured this time are kept,
+    so one module can be re-run alone (each row says when it was measured)."""
     today = time.strftime("%Y-%m-%d")
-    lines = [
-        "| figure | Roster | baseline | ratio | target | met |",
-        "|---|---|---|---|---|---|",
-    ]
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    text = path.read_text() if path.exists() else ""
+    old_block = text[text.index(start):text.index(end)] if start in text else ""
+    measured = {f.name for f in figures}
+    kept = [line for line in old_block.splitlines()
+            if line.startswith("| ") and not line.startswith("| figure")
+            and line.split(" | ")[0][2:] not in measured]
+    kept = [line if line.count(" | ") == 6 else f"{line} {today} |" for line in kept]  # older rows: no date
+    lines = ["| figure | Roster | baseline | ratio | target | met | measured |", "|---|---|---|---|---|---|---|",
+             *kept]
     for f in figures:
         ratio = f"{f.ratio:.2f}×" if f.ratio is not None else "—"
         met = {True: "yes", False: "**no**", None: "—"}[f.met]
-        lines.append(f"| {f.name} | {f.ours} | {f.baseline} | {ratio} | {f.target} | {met} |")
-    notes = [f"- {f.name}: {f.note}" for f in figures if f.note]
-    text = path.read_text() if path.exists() else ""
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    block = "\n".join([start, f"Measured {today} on {machine()}.", "", *lines, "", *notes, end])
-    if start in text:
-        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
-    else:
-        text += "\n" + block + "\n"
+        lines.append(f"| {f.name} | {f.ours} | {f.baseline} | {ratio} | {f.target} | {met} | {today} |")
+    notes = [line for line in old_block.splitlines() if line.startswith("- ")
+             and line[2:].split(":")[0] not in measured] + [f"- {f.name}: {f.note}" for f in figures if f.note]
+    block = "\n".join([start, f"Machine: {machine()}.", "", *lines, "", *notes, end])
+    text = text[:text.index(start)] + block + text[text.index(end) + len(end):] if start in text \
+        else text + "\n" + block + "\n"
     path.write_text(text)

@@ -32,25 +32,28 @@ class DrainResult:
 
 def claim_batch(limit: int, due_by: datetime | None = None) -> list:
     """Lease up to `limit` messages due by `due_by` (default now) to this worker;
-    return (id, attempts, MIME message) for each."""
+    return (id, attempts, MIME message) for each.
+
+    One statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING."""
     config = current_app.config
     now = utcnow()
+    table = OutboxMessage.__table__
     due = or_(
-        and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= (due_by or now)),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_until < now),
+        and_(table.c.status == OutboxStatus.QUEUED, table.c.next_attempt_at <= (due_by or now)),
+        and_(table.c.status == OutboxStatus.SENDING, table.c.locked_until < now),
     )
+    leased = select(table.c.id).where(due).order_by(table.c.id).limit(limit).with_for_update(skip_locked=True)
     with write_transaction() as session:
-        rows = session.scalars(
-            select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
-            .with_for_update(skip_locked=True)
+        rows = session.execute(
+            update(table).where(table.c.id.in_(leased.scalar_subquery()))
+            .values(status=OutboxStatus.SENDING, attempts=table.c.attempts + 1,
+                    locked_until=now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"]))
+            .returning(table.c.id, table.c.attempts, table.c.message_id, table.c.recipient,
+                       table.c.recipient_name, table.c.subject, table.c.text_body, table.c.html_body,
+                       table.c.headers, table.c.attachments)
         ).all()
-        claimed = []
-        for row in rows:
-            row.status = OutboxStatus.SENDING
-            row.locked_until = now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
-            row.attempts += 1
-            claimed.append((row.id, row.attempts, build_message(row, config["MAIL_DEFAULT_SENDER"])))
-    return claimed
+    sender = config["MAIL_DEFAULT_SENDER"]
+    return [(row.id, row.attempts, build_message(row, sender)) for row in sorted(rows, key=lambda r: r.id)]
 
 
 def _record(sent_ids: list[int], failures: list[tuple[int, int, str]]) -> int:
