@@ -30,7 +30,7 @@ from services.csv_safety import ExportDialect, safe_row
 from services.errors import InvalidInput, NotFound
 from services.import_formats import ImportPlan, Record, inspect, records, too_large
 from services.import_writer import Counts, ValidRow, validate, write_batch
-from services.subscriptions import default_list
+from services.subscriptions import ListRef, default_list
 from services.transactions import write_transaction
 
 BATCH_ROWS = 1000
@@ -132,7 +132,7 @@ def stored_upload(token: str) -> str:
     return str(path)
 
 
-def _import_list(session, list_slug: str | None) -> MailingList:
+def _import_list(session, list_slug: str | None) -> MailingList | ListRef:
     if not list_slug:
         return default_list(session)
     found = session.scalar(select(MailingList).where(MailingList.slug == list_slug))

@@ -6,6 +6,7 @@ only the mail the address's owner receives (and at most one per window).
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import JSON, Integer, String, bindparam, select, text
@@ -29,25 +30,34 @@ class ConfirmOutcome:
     already_confirmed: bool
 
 
-def default_list(session: Session) -> MailingList:
-    found = session.scalar(select(MailingList).where(MailingList.is_default))
-    if found is None:
-        found = session.scalar(select(MailingList).order_by(MailingList.id))
+class ListRef(NamedTuple):
+    id: int
+    name: str
+
+
+# Core statements built once: the list lookup runs on every sign-up.
+_LISTS = MailingList.__table__
+_DEFAULT_LIST = (select(_LISTS.c.id, _LISTS.c.name)
+                 .order_by(_LISTS.c.is_default.desc(), _LISTS.c.id).limit(1))
+_PUBLIC_LIST = select(_LISTS.c.id, _LISTS.c.name).where(_LISTS.c.slug == bindparam("slug"), _LISTS.c.is_public)
+
+
+def default_list(session: Session) -> ListRef:
+    """The list marked default, or else the oldest."""
+    found = session.execute(_DEFAULT_LIST).first()
     if found is None:
         raise NotFound("No mailing list exists yet; run `flask demo seed` or create one.")
-    return found
+    return ListRef(*found)
 
 
-def public_list(session: Session, slug: str | None) -> MailingList:
+def public_list(session: Session, slug: str | None) -> ListRef:
     """The list a public form names, or the default; private lists are never public."""
     if not slug:
         return default_list(session)
-    found = session.scalar(
-        select(MailingList).where(MailingList.slug == slug, MailingList.is_public)
-    ) if storable(slug) else None
+    found = session.execute(_PUBLIC_LIST, {"slug": slug}).first() if storable(slug) else None
     if found is None:
         raise InvalidInput("list", "That newsletter does not exist.")
-    return found
+    return ListRef(*found)
 
 
 def public_lists(session: Session) -> list[MailingList]:
