@@ -3,7 +3,7 @@
 import uuid
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,12 @@ TRANSACTIONAL = "transactional"
 
 # Built once: its cache key is then computed once, not on every mail.
 _INSERT_MESSAGE = insert(OutboxMessage.__table__)
+
+
+def _render(name: str, context: dict) -> str:
+    """Render straight from the Jinja environment: mail needs none of the page
+    context processors (request, session, CSRF) that render_template runs."""
+    return current_app.jinja_env.get_template(name).render(context)
 
 
 def new_message_id() -> str:
@@ -57,8 +63,8 @@ def enqueue(
         recipient_name=recipient_name,
         category=category,
         subject=subject,
-        text_body=render_template(f"email/{template}.txt", **context),
-        html_body=render_template(f"email/{template}.html", **context),
+        text_body=_render(f"email/{template}.txt", context),
+        html_body=_render(f"email/{template}.html", context),
         headers={
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
