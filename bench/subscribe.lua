@@ -4,6 +4,7 @@ local thread_id = 0
 local threads = {}
 local body_template = os.getenv("BENCH_BODY") or "email=%s&full_name=Bench+Reader"
 local cookie = os.getenv("BENCH_COOKIE")
+local origin = os.getenv("BENCH_ORIGIN")
 local path = os.getenv("BENCH_PATH") or "/subscribe"
 
 function setup(thread)
@@ -21,6 +22,7 @@ function request()
   local email = string.format("r%d-%d-%d@example.com", thread_id, counter, math.random(1, 1e9))
   local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
   if cookie then headers["Cookie"] = cookie end
+  if origin then headers["Origin"] = origin end
   return wrk.format("POST", path, headers, string.format(body_template, email))
 end
 
