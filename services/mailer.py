@@ -4,7 +4,7 @@ import base64
 import smtplib
 import sys
 import unicodedata
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
@@ -13,13 +13,32 @@ from pathlib import Path
 from models import OutboxMessage
 
 
+class _HeaderClassCache(HeaderRegistry):
+    """The standard registry creates a new class for every header of every mail,
+    about a third of the cost of building one; create each header's class once."""
+
+    def __init__(self):
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        if key not in self._classes:
+            self._classes[key] = super().__getitem__(name)
+        return self._classes[key]
+
+
+# The SMTP policy (CRLF, 78-column folding), with header classes made once.
+MAIL_POLICY = SMTP.clone(header_factory=_HeaderClassCache())
+
+
 def _safe_display_name(name: str) -> str:
     # Names are validated on the way in; this is the last line against header injection.
     return "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
 
 
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = Address(display_name=_safe_display_name(row.recipient_name),
                             addr_spec=row.recipient)

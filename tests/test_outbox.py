@@ -126,3 +126,21 @@ def test_two_workers_on_postgresql_send_every_message_exactly_once(app, newslett
     assert all(r.sent > 0 for r in results), "both workers should have claimed batches"
     assert Counter(m["Message-ID"] for m in mails).most_common(1)[0][1] == 1
     assert {row.status for row in outbox_rows()} == {OutboxStatus.SENT}
+
+
+def test_mail_is_built_as_the_standard_smtp_policy_builds_it_with_each_header_class_made_once():
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    from services.mailer import MAIL_POLICY
+
+    def build(policy):
+        message = EmailMessage(policy=policy)
+        message["To"] = "Ada Reader <reader@example.com>"
+        message["Subject"] = "Please confirm your subscription to a newsletter with a long name " * 2
+        message["List-Unsubscribe"] = "<https://example.com/unsubscribe/" + "t" * 150 + ">"
+        message.set_content("Dear Ada,\n" * 20)
+        return message.as_bytes()
+
+    assert build(MAIL_POLICY) == build(SMTP)
+    assert MAIL_POLICY.header_factory["subject"] is MAIL_POLICY.header_factory["Subject"]
