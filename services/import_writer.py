@@ -10,6 +10,7 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.engine import Dialect
@@ -162,7 +163,8 @@ def _insert_many(session: Session, table: Table, rows: list[dict]) -> None:
             if value not in processed:
                 processed[value] = process(value)
             row[key] = processed[value]
-    params = [tuple(row[key] for key in positions) for row in rows] if positions else rows
+    # qmark drivers (SQLite) take tuples in the statement's order; every insert here has several columns.
+    params = list(map(itemgetter(*positions), rows)) if positions else rows
     connection.exec_driver_sql(sql, params)
 
 
@@ -173,8 +175,13 @@ def _compiled_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]):
     return compiled.string, compiled.positiontup, [(key, process) for key, process in processors if process]
 
 
+_ANY_TOMBSTONE = select(ErasureTombstone.id).limit(1)
+
+
 def _drop_erased(session: Session, unique: dict[str, ValidRow], counts: Counts) -> None:
     """Erased people stay erased: their addresses are skipped, never re-imported."""
+    if session.scalar(_ANY_TOMBSTONE) is None:
+        return  # nobody was ever erased: spare hashing every address
     hashes = {address_hash(key): key for key in unique}
     for erased in session.scalars(
         select(ErasureTombstone.address_hash).where(ErasureTombstone.address_hash.in_(list(hashes)))
