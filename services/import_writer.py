@@ -156,13 +156,13 @@ def _insert_many(session: Session, table: Table, rows: list[dict]) -> None:
         return
     connection = session.connection()
     sql, positions, processors = _compiled_insert(connection.dialect, table, tuple(rows[0]))
-    for key, process in processors:
-        processed: dict = {}  # the batch's own time, at least, repeats in every row
+    processed: dict = {}  # a time repeats across rows and columns (the batch's own, an opt-in's)
+    for key, kind, process in processors:
         for row in rows:
             value = row[key]
-            if value not in processed:
-                processed[value] = process(value)
-            row[key] = processed[value]
+            if (kind, value) not in processed:
+                processed[kind, value] = process(value)
+            row[key] = processed[kind, value]
     # qmark drivers (SQLite) take tuples in the statement's order; every insert here has several columns.
     params = list(map(itemgetter(*positions), rows)) if positions else rows
     connection.exec_driver_sql(sql, params)
@@ -171,8 +171,11 @@ def _insert_many(session: Session, table: Table, rows: list[dict]) -> None:
 @lru_cache(maxsize=32)
 def _compiled_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]):
     compiled = dialect_insert(dialect)(table).on_conflict_do_nothing().compile(dialect=dialect, column_keys=list(keys))
-    processors = [(key, table.c[key].type.bind_processor(dialect)) for key in keys]
-    return compiled.string, compiled.positiontup, [(key, process) for key, process in processors if process]
+    # The dialect's own processing (as Core statements get it): on SQLite, times become the same text.
+    processors = [(key, type(table.c[key].type), table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
+                  for key in keys]
+    return compiled.string, compiled.positiontup, [(key, kind, process) for key, kind, process in processors
+                                                   if process]
 
 
 _ANY_TOMBSTONE = select(ErasureTombstone.id).limit(1)

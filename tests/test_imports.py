@@ -24,6 +24,7 @@ from models import (
 )
 from services import imports, subscriptions
 from services.audit import CLI, Actor
+from services.consent import ConsentOrigin
 from services.errors import InvalidInput
 from services.exports import SubscriberFilters, export_subscribers
 from services.privacy import address_hash
@@ -251,3 +252,22 @@ def test_imported_consent_comes_back_out_in_the_export(newsletter, mailchimp_zip
         "2023-01-15 10:22:31", "192.0.2.10", "2023-01-15 10:25:02", "192.0.2.10")
     assert (alan["Status"], alan["UNSUB_TIME"]) == ("unsubscribed", "2024-02-10 12:00:00")
     assert bounced["Status"] == "cleaned"
+
+
+def test_imported_subscribers_page_through_the_console_list_each_once(newsletter, tmp_path):
+    """One batch shares one creation time; stored as every other write stores it, the
+    keyset cursor (created_at, id) moves past it instead of showing a page again."""
+    from services.subscriber_admin import SubscriberFilter, search
+
+    path = tmp_path / "members.csv"
+    path.write_text("email,name\n" + "".join(f"reader{n}@example.com,Reader {n}\n" for n in range(7)),
+                    encoding="utf-8")
+    import_file(path)
+    subscriptions.subscribe("signed-up@example.com", "", ConsentOrigin(form="hosted"))
+    seen, cursor = [], None
+    for _ in range(10):
+        page = search(db.session, SubscriberFilter(), cursor, size=3)
+        seen += [row.subscriber.email for row in page.items]
+        if not (cursor := page.next_cursor):
+            break
+    assert sorted(seen) == sorted([f"reader{n}@example.com" for n in range(7)] + ["signed-up@example.com"])
