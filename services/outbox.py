@@ -1,6 +1,7 @@
 """The outbox: mail is rendered and queued inside the transaction that caused it."""
 
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
@@ -100,8 +101,15 @@ def opt_in_mail_allowed(session: Session, recipient: str, category: str = OPT_IN
     return latest is None or latest <= interval_start
 
 
+def suppressed_addresses(session: Session, recipients: Iterable[str]) -> set[str]:
+    """Which of these addresses (lower-cased) must never be mailed."""
+    wanted = list({recipient.lower() for recipient in recipients})
+    if not wanted:
+        return set()
+    return {email.lower() for email in session.scalars(
+        select(Subscriber.email).where(func.lower(Subscriber.email).in_(wanted),
+                                       Subscriber.suppressed_at.is_not(None)))}
+
+
 def is_suppressed(session: Session, recipient: str) -> bool:
-    return session.scalar(
-        select(Subscriber.id).where(func.lower(Subscriber.email) == recipient.lower(),
-                                    Subscriber.suppressed_at.is_not(None))
-    ) is not None
+    return bool(suppressed_addresses(session, [recipient]))

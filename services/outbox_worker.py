@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxStatus
 from models.base import utcnow
+from services import outbox
 from services.mailer import backend_for, build_message
 from services.transactions import write_transaction
 
@@ -52,8 +54,23 @@ def claim_batch(limit: int, due_by: datetime | None = None) -> list:
                        table.c.recipient_name, table.c.subject, table.c.text_body, table.c.html_body,
                        table.c.headers, table.c.attachments)
         ).all()
+        rows = _hold_back_suppressed(session, rows)
     sender = config["MAIL_DEFAULT_SENDER"]
     return [(row.id, row.attempts, build_message(row, sender)) for row in sorted(rows, key=lambda r: r.id)]
+
+
+SUPPRESSED = "Not sent: the address was suppressed after this mail was queued."
+
+
+def _hold_back_suppressed(session: Session, rows: list) -> list:
+    """An address suppressed after its mail was queued (a later import marked it
+    cleaned) is not mailed either: its rows fail, saying why; the rest are sent."""
+    suppressed = outbox.suppressed_addresses(session, (row.recipient for row in rows))
+    held = [row.id for row in rows if row.recipient.lower() in suppressed]
+    if held:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(held))
+                        .values(status=OutboxStatus.FAILED, locked_until=None, last_error=SUPPRESSED))
+    return [row for row in rows if row.recipient.lower() not in suppressed]
 
 
 def _record(sent_ids: list[int], failures: list[tuple[int, int, str]]) -> int:
