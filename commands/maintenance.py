@@ -9,10 +9,11 @@ maintenance_cli = AppGroup("maintenance", help="Housekeeping, safe to run from c
 
 @maintenance_cli.command("purge")
 def purge() -> None:
-    """Delete long-pending subscriptions and old delivered mail."""
+    """Delete long-pending subscriptions, old delivered mail and abandoned import uploads."""
     result = maintenance.purge()
     click.echo(f"removed {result.pending_subscriptions} pending subscriptions, {result.subscribers} subscribers, "
-               f"{result.sent_mail} delivered mails; anonymised {result.consent_events_anonymised} consent events")
+               f"{result.sent_mail} delivered mails, {result.abandoned_uploads} abandoned uploads; "
+               f"anonymised {result.consent_events_anonymised} consent events")
 
 
 @maintenance_cli.command("refresh-dashboard")

@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -212,6 +213,23 @@ def _commit_batch(job_id, list_id, form, batch, counts: Counts, seen: int) -> No
         session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
             processed_rows=seen, created_count=counts.created, updated_count=counts.updated,
             skipped_count=counts.skipped, invalid_count=counts.invalid))
+
+
+# An upload left at the dry run or the column mapping, or by a job that failed.
+ABANDONED_UPLOAD_AGE = timedelta(days=1)
+
+
+def discard_abandoned_uploads(session: Session) -> int:
+    """Delete stored uploads older than a day that no queued or running job needs."""
+    needed = set(session.scalars(select(ImportJob.source_path).where(
+        ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]))))
+    cutoff = (utcnow() - ABANDONED_UPLOAD_AGE).timestamp()
+    removed = 0
+    for path in upload_dir().glob("*.upload"):
+        if str(path) not in needed and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def discard_upload(path: str) -> None:

@@ -1,4 +1,5 @@
-"""Retention: forget never-confirmed requests and delivered mail after a while."""
+"""Retention: forget never-confirmed requests, delivered mail and abandoned import
+uploads after a while."""
 
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -8,7 +9,7 @@ from sqlalchemy import and_, delete, exists, select, tuple_, update
 
 from models import ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
-from services import audit
+from services import audit, imports
 from services.transactions import write_transaction
 
 
@@ -18,6 +19,7 @@ class PurgeResult:
     subscribers: int
     consent_events_anonymised: int
     sent_mail: int
+    abandoned_uploads: int
 
 
 def purge(actor: audit.Actor = audit.CLI) -> PurgeResult:
@@ -55,6 +57,7 @@ def purge(actor: audit.Actor = audit.CLI) -> PurgeResult:
                 and_(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < mail_cutoff)
             )
         ).rowcount
-        result = PurgeResult(len(stale), orphans, anonymised, sent_mail)
+        uploads = imports.discard_abandoned_uploads(session)
+        result = PurgeResult(len(stale), orphans, anonymised, sent_mail, uploads)
         audit.record(session, actor, "maintenance.purge", details=asdict(result))
     return result

@@ -1,13 +1,18 @@
 """Retention purge: long-pending requests and old delivered mail go; the rest stays."""
 
+import io
+import os
+import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 
 from extensions import db
 from models import AuditEvent, ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription
 from models.base import utcnow
-from services import subscriptions
+from services import imports, subscriptions
+from services.audit import CLI
 from services.outbox_worker import drain
 from tests.conftest import outbox_rows
 from tests.test_subscriptions import token_of
@@ -58,3 +63,24 @@ def test_purge_drops_old_delivered_mail_only(app, newsletter, origin):
 
     app.test_cli_runner().invoke(args=["maintenance", "purge"])
     assert [row.id for row in outbox_rows()] == [second.id, third.id]
+
+
+def test_purge_removes_import_uploads_left_for_a_day_unless_a_job_needs_them(app, newsletter):
+    def upload(content: str, hours_old: float) -> Path:
+        path = Path(imports.save_upload(io.BytesIO(content.encode()), "members.csv"))
+        moment = time.time() - hours_old * 3600
+        os.utime(path, (moment, moment))
+        return path
+
+    left_at_dry_run = upload("email\nold@example.com\n", hours_old=30)
+    being_mapped = upload("email\nnew@example.com\n", hours_old=1)
+    queued = upload("email\nqueued@example.com\n", hours_old=30)
+    imports.create_job(str(queued), CLI)
+
+    try:
+        result = app.test_cli_runner().invoke(args=["maintenance", "purge"])
+        assert "1 abandoned uploads" in result.output
+        assert (left_at_dry_run.exists(), being_mapped.exists(), queued.exists()) == (False, True, True)
+    finally:
+        for path in (left_at_dry_run, being_mapped, queued):
+            path.unlink(missing_ok=True)
