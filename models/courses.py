@@ -112,3 +112,5 @@ class Enrollment(Base):
 
 
 Index("uq_enrollments_cohort_email_lower", Enrollment.cohort_id, func.lower(Enrollment.email), unique=True)
+# A reader's privacy requests find their enrolments in every cohort by address.
+Index("ix_enrollments_email_lower", func.lower(Enrollment.email))
