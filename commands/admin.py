@@ -7,9 +7,15 @@ from extensions import db
 from models import StaffRole
 from services import staff
 from services.audit import CLI
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 
 admin_cli = AppGroup("admin", help="Staff accounts.")
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @admin_cli.command("create")
@@ -19,10 +25,7 @@ admin_cli = AppGroup("admin", help="Staff accounts.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create(email: str, role: str | None, password_stdin: bool) -> None:
     """Create a staff account; prompts for the password unless --password-stdin."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin)
     if role is None:
         role = StaffRole.OWNER if staff.count_staff(db.session) == 0 else StaffRole.EDITOR
     try:
@@ -30,3 +33,16 @@ def create(email: str, role: str | None, password_stdin: bool) -> None:
     except InvalidInput as error:
         raise click.ClickException(f"{error.field}: {error.message}") from None
     click.echo(f"created {user.role.value} {user.email}")
+
+
+@admin_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password(email: str, password_stdin: bool) -> None:
+    """Set a staff member's password (a forgotten one) and lift any lockout; their
+    browsers are signed out."""
+    try:
+        user = staff.reset_password(CLI, email, _new_password(password_stdin))
+    except (InvalidInput, NotFound) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"password set for {user.email}")

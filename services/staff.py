@@ -1,5 +1,7 @@
-"""Staff accounts: creation, sign-in with lockout, and role changes (owners only)."""
+"""Staff accounts: creation, sign-in with lockout, passwords, and role changes (owners only)."""
 
+import hashlib
+import hmac
 from datetime import timedelta
 from functools import lru_cache
 
@@ -10,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from extensions import db
 from models import StaffRole, StaffUser
 from models.base import utcnow
 from services import audit
@@ -46,13 +49,63 @@ def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
         return False
 
 
-def check_password_rules(password: str | None) -> str:
+def check_password_rules(password: str | None, field: str = "password") -> str:
     password = password or ""
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise InvalidInput("password", f"Use at least {PASSWORD_MIN_LENGTH} characters.")
+        raise InvalidInput(field, f"Use at least {PASSWORD_MIN_LENGTH} characters.")
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise InvalidInput("password", f"Use at most {PASSWORD_MAX_LENGTH} characters.")
+        raise InvalidInput(field, f"Use at most {PASSWORD_MAX_LENGTH} characters.")
     return password
+
+
+def session_marker(user: StaffUser) -> str:
+    """Kept in a signed-in staff session and checked on every request: it changes with
+    the password, so a changed or reset password signs every other browser out."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"staff-session:{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def change_password(user_id: int, current_password: str | None, new_password: str | None,
+                    ip: str | None) -> StaffUser:
+    """A signed-in staff member replaces their own password, proving the current one."""
+    hasher = password_hasher()
+    new_password = check_password_rules(new_password, field="new_password")
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound("No such staff account.")
+    # Argon2 is slow on purpose: verify and hash before the write lock is taken.
+    if not _verify(hasher, user.password_hash, current_password or ""):
+        raise InvalidInput("current_password", "That is not your current password.")
+    if _verify(hasher, user.password_hash, new_password):
+        raise InvalidInput("new_password", "Choose a password different from the current one.")
+    return _store_password(_actor(user, ip), user_id, user.password_hash, hasher.hash(new_password),
+                           "staff.password_changed")
+
+
+def reset_password(actor: Actor, raw_email: str | None, new_password: str | None) -> StaffUser:
+    """Set someone's password (from the command line, for a forgotten one); it also
+    lifts a lockout. Their browsers are signed out."""
+    password_hash = password_hasher().hash(check_password_rules(new_password))
+    email = (raw_email or "").strip().lower()
+    with write_transaction() as session:
+        require_owner(session, actor)
+        user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
+        if user is None:
+            raise NotFound("No staff account has this address.")
+        user_id, old_hash = user.id, user.password_hash
+    return _store_password(actor, user_id, old_hash, password_hash, "staff.password_reset")
+
+
+def _store_password(actor: Actor, user_id: int, old_hash: str, new_hash: str, action: str) -> StaffUser:
+    with write_transaction() as session:
+        user = session.get(StaffUser, user_id, with_for_update=True)
+        if user is None or user.password_hash != old_hash:
+            raise InvalidInput("current_password", "The password was changed meanwhile; try again.")
+        user.password_hash = new_hash
+        user.failed_logins = 0
+        user.locked_until = None
+        audit.record(session, actor, action, target=f"staff:{user.id}")
+    return user
 
 
 def create_staff(actor: Actor, raw_email: str | None, password: str | None,

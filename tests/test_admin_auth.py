@@ -217,3 +217,65 @@ def test_every_console_page_renders_for_a_signed_in_owner(app, signed_in_client,
         assert response.status_code == 200, path
         if not is_download(path):
             assert "<h1>" in body, path
+
+
+NEW_PASSWORD = "a much longer new passphrase"
+
+
+def as_a_new_request() -> None:
+    """The test app keeps one app context, so `g` outlives a request; a real request
+    starts without the signed-in user or the CSRF token another browser's request cached."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+def change_password(client, current: str, new: str, again: str | None = None):
+    token = csrf_token(client, "/admin/account")
+    return client.post("/admin/account", data={"csrf_token": token, "current_password": current,
+                                               "new_password": new, "confirm_password": again or new})
+
+
+def test_staff_change_their_password_and_other_browsers_are_signed_out(app, signed_in_client, staff_user):
+    other_browser = app.test_client()
+    as_a_new_request()
+    assert sign_in(other_browser, staff_user.email).status_code == 303
+    as_a_new_request()
+
+    wrong = change_password(signed_in_client, "not my password", NEW_PASSWORD)
+    assert wrong.status_code == 400 and "That is not your current password." in wrong.get_data(as_text=True)
+    short = change_password(signed_in_client, STAFF_PASSWORD, "too short")
+    assert short.status_code == 400 and "at least 12" in short.get_data(as_text=True)
+    typo = change_password(signed_in_client, STAFF_PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "!")
+    assert typo.status_code == 400 and "The two new passwords differ." in typo.get_data(as_text=True)
+
+    as_a_new_request()
+    changed = change_password(signed_in_client, STAFF_PASSWORD, NEW_PASSWORD)
+    assert changed.status_code == 303
+    as_a_new_request()
+    assert "Your password is changed" in signed_in_client.get("/admin/account").get_data(as_text=True)
+    as_a_new_request()
+    assert other_browser.get("/admin/").headers["Location"].startswith("/admin/login")
+    as_a_new_request()
+    assert sign_in(app.test_client(), staff_user.email).status_code == 400
+    as_a_new_request()
+    assert sign_in(app.test_client(), staff_user.email, NEW_PASSWORD).status_code == 303
+    assert "staff.password_changed" in audit_actions()
+
+
+def test_cli_sets_a_forgotten_password_lifts_the_lock_and_signs_browsers_out(app, client, staff_user):
+    for _ in range(app.config["STAFF_MAX_FAILED_LOGINS"]):
+        assert sign_in(client, staff_user.email, "wrong password!!").status_code == 400
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["admin", "set-password", "OWNER@example.com", "--password-stdin"],
+                           input=NEW_PASSWORD + "\n")
+    assert result.exit_code == 0 and "password set for owner@example.com" in result.output
+    assert sign_in(client, staff_user.email, NEW_PASSWORD).status_code == 303
+    assert "staff.password_reset" in audit_actions()
+
+    runner.invoke(args=["admin", "set-password", "owner@example.com", "--password-stdin"],
+                  input=STAFF_PASSWORD + "\n")
+    as_a_new_request()
+    assert client.get("/admin/").headers["Location"].startswith("/admin/login")
+    unknown = runner.invoke(args=["admin", "set-password", "nobody@example.com", "--password-stdin"],
+                            input=NEW_PASSWORD + "\n")
+    assert unknown.exit_code != 0 and "No staff account" in unknown.output

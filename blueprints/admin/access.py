@@ -1,14 +1,16 @@
 """Who may use the console: sign-in for every view but the sign-in page, owner-only
 views, the acting staff member as an audit Actor, and the console's navigation."""
 
+import hmac
 from functools import wraps
 
-from flask import abort, flash, request
+from flask import abort, flash, request, session
 from flask_login import current_user
 
 from blueprints.admin import bp
 from extensions import db, login_manager
 from models import StaffRole, StaffUser
+from services import staff as staff_service
 from services.audit import Actor
 from services.errors import DomainError
 
@@ -36,12 +38,22 @@ NAV = [
 ]
 
 
+# The session key of services.staff.session_marker: a session from before the
+# password last changed no longer signs anyone in.
+SESSION_MARKER = "staff_marker"
+
+
 @login_manager.user_loader
 def load_staff(user_id: str) -> StaffUser | None:
     if not user_id.isdigit():
         return None
     user = db.session.get(StaffUser, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    marker = session.get(SESSION_MARKER)
+    if not isinstance(marker, str) or not hmac.compare_digest(marker, staff_service.session_marker(user)):
+        return None
+    return user
 
 
 @bp.before_request

@@ -8,7 +8,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from models import ApiTokenScope, StaffRole, SubscriptionStatus
 from models.api_tokens import LABEL_MAX_LENGTH
@@ -49,6 +49,16 @@ class StaffForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in StaffRole])
     password = PasswordField("Initial password", validators=[
         InputRequired("Enter a password."), Length(max=PASSWORD_MAX_LENGTH)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[
+        InputRequired("Enter your current password."), Length(max=PASSWORD_MAX_LENGTH)])
+    new_password = PasswordField("New password", validators=[
+        InputRequired("Enter a new password."), Length(max=PASSWORD_MAX_LENGTH)])
+    confirm_password = PasswordField("New password again", validators=[
+        InputRequired("Enter the new password again."),
+        EqualTo("new_password", "The two new passwords differ.")])
 
 
 class ApiTokenForm(FlaskForm):

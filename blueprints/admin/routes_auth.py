@@ -1,11 +1,11 @@
-"""Signing in and out, and the owners' page for staff accounts."""
+"""Signing in and out, one's own password, and the owners' page for staff accounts."""
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from blueprints.admin import bp
-from blueprints.admin.access import current_actor, flash_outcome, owner_required
-from blueprints.admin.forms import SignInForm, StaffForm
+from blueprints.admin.access import SESSION_MARKER, current_actor, flash_outcome, owner_required
+from blueprints.admin.forms import PasswordChangeForm, SignInForm, StaffForm
 from extensions import db, limiter
 from models import StaffRole
 from services import staff as staff_service
@@ -30,6 +30,12 @@ def _fresh_session() -> None:
     g.pop("csrf_token", None)
 
 
+def _sign_in(user) -> None:
+    _fresh_session()
+    login_user(user)
+    session[SESSION_MARKER] = staff_service.session_marker(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(staff_login_limit, methods=["POST"])
 def login():
@@ -43,8 +49,7 @@ def login():
         except SignInFailed as error:
             problem = str(error)
         else:
-            _fresh_session()
-            login_user(user)
+            _sign_in(user)
             return redirect(_safe_next(request.args.get("next")) or url_for(".dashboard"), 303)
     status = 400 if form.errors or problem else 200
     return render_template("admin/login.html", form=form, problem=problem), status
@@ -56,6 +61,25 @@ def logout():
     _fresh_session()
     flash("You are signed out.", "info")
     return redirect(url_for(".login"), 303)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@limiter.limit(staff_login_limit, methods=["POST"])
+def account():
+    """Change one's own password; other browsers signed in to the account are signed out."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            user = staff_service.change_password(current_user.id, form.current_password.data,
+                                                 form.new_password.data, request.remote_addr)
+        except InvalidInput as error:
+            getattr(form, error.field, form.new_password).errors.append(error.message)
+        else:
+            _sign_in(user)  # this browser stays signed in, in a new session
+            flash("Your password is changed. Other browsers signed in as you are signed out.", "info")
+            return redirect(url_for(".account"), 303)
+    status = 400 if form.errors else 200
+    return render_template("admin/account.html", form=form), status
 
 
 @bp.route("/staff", methods=["GET", "POST"])
