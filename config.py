@@ -84,6 +84,8 @@ class Config:
     # Largest import file (a zip: also its unpacked size); an upload route needs its own
     # request limit this large.
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+    # Uploaded files wait here for their import job (and are removed after it).
+    IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR", str(INSTANCE_DIR / "imports"))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -99,7 +99,7 @@ def dry_run(path: str, *, column_map: dict[str, str] | None = None) -> DryRunRep
 
 
 def upload_dir() -> Path:
-    return Path(current_app.instance_path) / "imports"
+    return Path(current_app.config["IMPORT_UPLOAD_DIR"])
 
 
 def save_upload(stream: BinaryIO, filename: str) -> str:

@@ -44,10 +44,11 @@ def smtp_sink():
 
 
 @pytest.fixture
-def app(database_url, _schema, smtp_sink):
+def app(database_url, _schema, smtp_sink, tmp_path):
     app = create_app({
         "APP_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "IMPORT_UPLOAD_DIR": str(tmp_path / "imports"),  # each test its own, so parallel runs never meet
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_sink.port,
         "MAIL_TIMEOUT": 5,

@@ -77,10 +77,6 @@ def test_purge_removes_import_uploads_left_for_a_day_unless_a_job_needs_them(app
     queued = upload("email\nqueued@example.com\n", hours_old=30)
     imports.create_job(str(queued), CLI)
 
-    try:
-        result = app.test_cli_runner().invoke(args=["maintenance", "purge"])
-        assert "1 abandoned uploads" in result.output
-        assert (left_at_dry_run.exists(), being_mapped.exists(), queued.exists()) == (False, True, True)
-    finally:
-        for path in (left_at_dry_run, being_mapped, queued):
-            path.unlink(missing_ok=True)
+    result = app.test_cli_runner().invoke(args=["maintenance", "purge"])
+    assert "1 abandoned uploads" in result.output
+    assert (left_at_dry_run.exists(), being_mapped.exists(), queued.exists()) == (False, True, True)
