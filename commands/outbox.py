@@ -14,6 +14,6 @@ def work(once: bool, poll: float) -> None:
     if once:
         result = drain()
         click.echo(f"sent {result.sent}, failed attempts {result.failed_attempts}, "
-                   f"given up {result.gave_up}")
+                   f"given up {result.gave_up}, held back (suppressed) {result.held}")
         return
     run_forever(poll)

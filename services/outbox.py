@@ -1,11 +1,10 @@
 """The outbox: mail is rendered and queued inside the transaction that caused it."""
 
 import uuid
-from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxStatus, Subscriber
@@ -101,15 +100,12 @@ def opt_in_mail_allowed(session: Session, recipient: str, category: str = OPT_IN
     return latest is None or latest <= interval_start
 
 
-def suppressed_addresses(session: Session, recipients: Iterable[str]) -> set[str]:
-    """Which of these addresses (lower-cased) must never be mailed."""
-    wanted = list({recipient.lower() for recipient in recipients})
-    if not wanted:
-        return set()
-    return {email.lower() for email in session.scalars(
-        select(Subscriber.email).where(func.lower(Subscriber.email).in_(wanted),
-                                       Subscriber.suppressed_at.is_not(None)))}
+def suppressed_address(address):
+    """A SQL condition: `address` (a column or a value) belongs to a suppressed subscriber.
+    Both sides go through the database's lower(), as the unique index on addresses does."""
+    return exists().where(func.lower(Subscriber.email) == func.lower(address),
+                          Subscriber.suppressed_at.is_not(None))
 
 
 def is_suppressed(session: Session, recipient: str) -> bool:
-    return bool(suppressed_addresses(session, [recipient]))
+    return session.scalar(select(suppressed_address(recipient)))

@@ -29,12 +29,19 @@ class DrainResult:
     sent: int = 0
     failed_attempts: int = 0
     gave_up: int = 0
+    held: int = 0  # not sent: the address was suppressed after the mail was queued
     errors: list[str] = field(default_factory=list)
 
 
-def claim_batch(limit: int, due_by: datetime | None = None) -> list:
+@dataclass
+class Claim:
+    messages: list  # (id, attempts, MIME message) for each message to send
+    held: int = 0
+
+
+def claim_batch(limit: int, due_by: datetime | None = None) -> Claim:
     """Lease up to `limit` messages due by `due_by` (default now) to this worker;
-    return (id, attempts, MIME message) for each.
+    those to suppressed addresses are held back instead.
 
     One statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING."""
     config = current_app.config
@@ -54,23 +61,25 @@ def claim_batch(limit: int, due_by: datetime | None = None) -> list:
                        table.c.recipient_name, table.c.subject, table.c.text_body, table.c.html_body,
                        table.c.headers, table.c.attachments)
         ).all()
-        rows = _hold_back_suppressed(session, rows)
+        held = _hold_back_suppressed(session, [row.id for row in rows])
     sender = config["MAIL_DEFAULT_SENDER"]
-    return [(row.id, row.attempts, build_message(row, sender)) for row in sorted(rows, key=lambda r: r.id)]
+    return Claim([(row.id, row.attempts, build_message(row, sender))
+                  for row in sorted(rows, key=lambda r: r.id) if row.id not in held], len(held))
 
 
 SUPPRESSED = "Not sent: the address was suppressed after this mail was queued."
 
 
-def _hold_back_suppressed(session: Session, rows: list) -> list:
+def _hold_back_suppressed(session: Session, claimed_ids: list[int]) -> set[int]:
     """An address suppressed after its mail was queued (a later import marked it
-    cleaned) is not mailed either: its rows fail, saying why; the rest are sent."""
-    suppressed = outbox.suppressed_addresses(session, (row.recipient for row in rows))
-    held = [row.id for row in rows if row.recipient.lower() in suppressed]
-    if held:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(held))
-                        .values(status=OutboxStatus.FAILED, locked_until=None, last_error=SUPPRESSED))
-    return [row for row in rows if row.recipient.lower() not in suppressed]
+    cleaned) is not mailed either: its rows fail, saying why. Returns their ids."""
+    if not claimed_ids:
+        return set()
+    return set(session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(claimed_ids), outbox.suppressed_address(OutboxMessage.recipient))
+        .values(status=OutboxStatus.FAILED, locked_until=None, last_error=SUPPRESSED)
+        .returning(OutboxMessage.id)))
 
 
 def _record(sent_ids: list[int], failures: list[tuple[int, int, str]]) -> int:
@@ -107,13 +116,16 @@ def drain(max_batches: int | None = None) -> DrainResult:
     started = utcnow()
     batches = 0
     while max_batches is None or batches < max_batches:
-        claimed = claim_batch(config["OUTBOX_BATCH_SIZE"], due_by=started)
-        if not claimed:
+        claim = claim_batch(config["OUTBOX_BATCH_SIZE"], due_by=started)
+        if not claim.messages and not claim.held:
             break
         batches += 1
+        result.held += claim.held
+        if not claim.messages:
+            continue
         sent_ids, failures = [], []
         with backend_for(config) as backend:
-            for message_id, attempts, message in claimed:
+            for message_id, attempts, message in claim.messages:
                 try:
                     backend.send(message)
                 except Exception as error:  # any failure is retried later
@@ -136,7 +148,7 @@ def run_forever(poll_seconds: float = 1.0, stop: threading.Event | None = None) 
         except Exception:  # keep the worker alive through a database outage
             log.exception("outbox worker pass failed")
             drained = DrainResult()
-        if drained.sent == 0 and drained.failed_attempts == 0:
+        if drained.sent == 0 and drained.failed_attempts == 0 and drained.held == 0:
             stop.wait(poll_seconds)
 
 

@@ -75,7 +75,7 @@ def test_server_refusals_retry_with_backoff_then_give_up_with_the_error_kept(app
 
 def test_a_worker_that_dies_mid_send_leaves_its_rows_for_another(app, newsletter, origin, smtp_sink):
     subscriptions.subscribe("orphan@example.com", "", origin)
-    assert len(claim_batch(10)) == 1  # claimed, then the worker "dies"
+    assert len(claim_batch(10).messages) == 1  # claimed, then the worker "dies"
     assert drain().sent == 0  # leased: nobody else may send it yet
 
     db.session.execute(update(OutboxMessage).values(locked_until=utcnow() - timedelta(seconds=1)))
