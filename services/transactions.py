@@ -4,12 +4,12 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -36,7 +36,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         if connection.get_execution_options().get("sqlite_immediate"):
-            _begin_immediate(connection.connection.dbapi_connection, busy_timeout_ms)
+            _begin_immediate(connection, busy_timeout_ms)
         else:
             connection.exec_driver_sql("BEGIN")
 
@@ -44,26 +44,28 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 # SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between tries, far longer
 # than our write transactions hold the lock (about a millisecond), so writers queued
 # behind one another idled most of the time. We ask without waiting and retry after
-# a short random pause, until the same deadline.
-_LOCK_RETRY_PAUSE_S = (0.0002, 0.001)
+# a short pause that grows to a few milliseconds, until the same deadline.
+_FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.0002, 0.004
 
 
-def _begin_immediate(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
+def _begin_immediate(connection, busy_timeout_ms: int) -> None:
     deadline = time.monotonic() + busy_timeout_ms / 1000
-    cursor = dbapi_connection.cursor()
+    pause = _FIRST_PAUSE_S
+    connection.exec_driver_sql("PRAGMA busy_timeout = 0")
     try:
-        cursor.execute("PRAGMA busy_timeout = 0")
         while True:
             try:
-                cursor.execute("BEGIN IMMEDIATE")
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
                 return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() >= deadline:
-                    raise OperationalError("BEGIN IMMEDIATE", None, error) from error
-            time.sleep(random.uniform(*_LOCK_RETRY_PAUSE_S))  # noqa: S311 (jitter, not security)
+            except OperationalError as error:
+                busy = getattr(error.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not security)
+            pause = min(pause * 1.5, _LONGEST_PAUSE_S)
     finally:
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.close()
+        with suppress(DBAPIError):  # a broken connection: the error that broke it is the one to see
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 
 def dialect_insert(dialect: Dialect):

@@ -16,7 +16,7 @@ from extensions import db
 from models import ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription
 from services import subscriptions
 from services.outbox_worker import drain
-from tests.conftest import csrf_token, outbox_rows
+from tests.conftest import TEST_DATABASE_URL, csrf_token, outbox_rows
 from tests.servers import ROOT
 
 
@@ -125,3 +125,16 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, database_url, newsletter, 
     assert set(delivered) == expected  # nothing lost; any duplicate has the same Message-ID
     db.session.rollback()  # end this session's read snapshot to see the workers' writes
     assert {row.status for row in outbox_rows()} == {OutboxStatus.SENT}
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write lock; PostgreSQL locks rows")
+def test_a_writer_waits_for_sqlite_write_lock_held_briefly_elsewhere_then_succeeds(app, database_url, newsletter,
+                                                                                 origin):
+    holder = create_engine(database_url, isolation_level=None).raw_connection()
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.15, holder.execute, ["COMMIT"]).start()
+    try:
+        subscriptions.subscribe("patient@example.com", "", origin)  # retries until the lock is free
+    finally:
+        holder.close()
+    assert stored_rows()["Subscriber"] == 1 and len(outbox_rows()) == 1
