@@ -29,6 +29,9 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Kept in each signed-in session and raised when the password changes or is reset:
+    # a session from before no longer signs anyone in.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # What Flask-Login asks of a user object; is_active is the column above.
     is_authenticated = True

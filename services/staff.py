@@ -1,7 +1,5 @@
 """Staff accounts: creation, sign-in with lockout, passwords, and role changes (owners only)."""
 
-import hashlib
-import hmac
 from datetime import timedelta
 from functools import lru_cache
 
@@ -58,16 +56,10 @@ def check_password_rules(password: str | None, field: str = "password") -> str:
     return password
 
 
-def session_marker(user: StaffUser) -> str:
-    """Kept in a signed-in staff session and checked on every request: it changes with
-    the password, so a changed or reset password signs every other browser out."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"staff-session:{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()
-
-
 def change_password(user_id: int, current_password: str | None, new_password: str | None,
                     ip: str | None) -> StaffUser:
-    """A signed-in staff member replaces their own password, proving the current one."""
+    """A signed-in staff member replaces their own password, proving the current one
+    (a wrong one counts towards the lockout, as at sign-in)."""
     hasher = password_hasher()
     new_password = check_password_rules(new_password, field="new_password")
     user = db.session.get(StaffUser, user_id)
@@ -75,6 +67,8 @@ def change_password(user_id: int, current_password: str | None, new_password: st
         raise NotFound("No such staff account.")
     # Argon2 is slow on purpose: verify and hash before the write lock is taken.
     if not _verify(hasher, user.password_hash, current_password or ""):
+        with write_transaction() as session:
+            _count_failure(session, session.get(StaffUser, user_id, with_for_update=True), ip)
         raise InvalidInput("current_password", "That is not your current password.")
     if _verify(hasher, user.password_hash, new_password):
         raise InvalidInput("new_password", "Choose a password different from the current one.")
@@ -102,6 +96,7 @@ def _store_password(actor: Actor, user_id: int, old_hash: str, new_hash: str, ac
         if user is None or user.password_hash != old_hash:
             raise InvalidInput("current_password", "The password was changed meanwhile; try again.")
         user.password_hash = new_hash
+        user.session_version += 1  # every session from before signs in no more
         user.failed_logins = 0
         user.locked_until = None
         audit.record(session, actor, action, target=f"staff:{user.id}")
@@ -130,7 +125,6 @@ def authenticate(raw_email: str | None, password: str | None, ip: str | None) ->
     """The account these credentials open, or SignInFailed — the same error whether the
     address is unknown, the password wrong, or the account locked or inactive, and
     after about the same time, so that nobody learns which addresses have accounts."""
-    config = current_app.config
     hasher = password_hasher()
     email = (raw_email or "").strip().lower()
     password = password or ""
@@ -154,17 +148,22 @@ def authenticate(raw_email: str | None, password: str | None, ip: str | None) ->
             audit.record(session, _actor(user, ip), "staff.sign_in")
         else:
             signed_in = False
-            user.failed_logins += 1
-            if user.failed_logins >= config["STAFF_MAX_FAILED_LOGINS"]:
-                user.failed_logins = 0
-                user.locked_until = now + timedelta(seconds=config["STAFF_LOCKOUT_SECONDS"])
-                audit.record(session, _actor(user, ip), "staff.locked",
-                             details={"until": user.locked_until.isoformat()})
+            _count_failure(session, user, ip)
     # Raised after the commit, so the failure count is kept.
     if not signed_in:
         raise SignInFailed("That email and password do not open an account, or the account "
                            "is locked after too many attempts. Try again later.")
     return user
+
+
+def _count_failure(session: Session, user: StaffUser, ip: str | None) -> None:
+    """A wrong password (the caller holds the account's row lock): enough of them lock it."""
+    config = current_app.config
+    user.failed_logins += 1
+    if user.failed_logins >= config["STAFF_MAX_FAILED_LOGINS"]:
+        user.failed_logins = 0
+        user.locked_until = utcnow() + timedelta(seconds=config["STAFF_LOCKOUT_SECONDS"])
+        audit.record(session, _actor(user, ip), "staff.locked", details={"until": user.locked_until.isoformat()})
 
 
 def _actor(user: StaffUser, ip: str | None) -> Actor:

@@ -279,3 +279,10 @@ def test_cli_sets_a_forgotten_password_lifts_the_lock_and_signs_browsers_out(app
     unknown = runner.invoke(args=["admin", "set-password", "nobody@example.com", "--password-stdin"],
                             input=NEW_PASSWORD + "\n")
     assert unknown.exit_code != 0 and "No staff account" in unknown.output
+
+
+def test_guessing_the_current_password_on_the_account_page_locks_the_account(app, signed_in_client, staff_user):
+    for _ in range(app.config["STAFF_MAX_FAILED_LOGINS"]):
+        assert change_password(signed_in_client, "a guess at the password", NEW_PASSWORD).status_code == 400
+    assert db.session.get(StaffUser, staff_user.id).locked_until > utcnow()
+    assert "staff.locked" in audit_actions()

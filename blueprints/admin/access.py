@@ -1,7 +1,6 @@
 """Who may use the console: sign-in for every view but the sign-in page, owner-only
 views, the acting staff member as an audit Actor, and the console's navigation."""
 
-import hmac
 from functools import wraps
 
 from flask import abort, flash, request, session
@@ -10,7 +9,6 @@ from flask_login import current_user
 from blueprints.admin import bp
 from extensions import db, login_manager
 from models import StaffRole, StaffUser
-from services import staff as staff_service
 from services.audit import Actor
 from services.errors import DomainError
 
@@ -38,9 +36,8 @@ NAV = [
 ]
 
 
-# The session key of services.staff.session_marker: a session from before the
-# password last changed no longer signs anyone in.
-SESSION_MARKER = "staff_marker"
+# The session key holding the account's session_version at sign-in.
+SESSION_VERSION = "staff_session_version"
 
 
 @login_manager.user_loader
@@ -50,9 +47,8 @@ def load_staff(user_id: str) -> StaffUser | None:
     user = db.session.get(StaffUser, int(user_id))
     if user is None or not user.is_active:
         return None
-    marker = session.get(SESSION_MARKER)
-    if not isinstance(marker, str) or not hmac.compare_digest(marker, staff_service.session_marker(user)):
-        return None
+    if session.get(SESSION_VERSION) != user.session_version:
+        return None  # signed in before the password last changed
     return user
 
 

@@ -4,7 +4,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_user, logout_user
 
 from blueprints.admin import bp
-from blueprints.admin.access import SESSION_MARKER, current_actor, flash_outcome, owner_required
+from blueprints.admin.access import SESSION_VERSION, current_actor, flash_outcome, owner_required
 from blueprints.admin.forms import PasswordChangeForm, SignInForm, StaffForm
 from extensions import db, limiter
 from models import StaffRole
@@ -33,7 +33,7 @@ def _fresh_session() -> None:
 def _sign_in(user) -> None:
     _fresh_session()
     login_user(user)
-    session[SESSION_MARKER] = staff_service.session_marker(user)
+    session[SESSION_VERSION] = user.session_version
 
 
 @bp.route("/login", methods=["GET", "POST"])
