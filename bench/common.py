@@ -129,7 +129,8 @@ def write_table(figures: list[Figure], path: Path) -> None:
         met = {True: "yes", False: "**no**", None: "—"}[f.met]
         lines.append(f"| {f.name} | {f.ours} | {f.baseline} | {ratio} | {f.target} | {met} | {today} |")
     notes = [line for line in old_block.splitlines() if line.startswith("- ")
-             and line[2:].split(":")[0] not in measured] + [f"- {f.name}: {f.note}" for f in figures if f.note]
+             and not any(line.startswith(f"- {name}: ") for name in measured)] \
+        + [f"- {f.name}: {f.note}" for f in figures if f.note]
     block = "\n".join([start, f"Machine: {machine()}.", "", *lines, "", *notes, end])
     text = text[:text.index(start)] + block + text[text.index(end) + len(end):] if start in text \
         else text + "\n" + block + "\n"

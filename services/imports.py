@@ -99,7 +99,8 @@ def dry_run(path: str, *, column_map: dict[str, str] | None = None) -> DryRunRep
 
 
 def upload_dir() -> Path:
-    return Path(current_app.config["IMPORT_UPLOAD_DIR"])
+    # Absolute, so the web server and cron name the same files whatever their working directory.
+    return Path(current_app.config["IMPORT_UPLOAD_DIR"]).resolve()
 
 
 def save_upload(stream: BinaryIO, filename: str) -> str:
@@ -226,7 +227,11 @@ def discard_abandoned_uploads(session: Session) -> int:
     cutoff = (utcnow() - ABANDONED_UPLOAD_AGE).timestamp()
     removed = 0
     for path in upload_dir().glob("*.upload"):
-        if str(path) not in needed and path.stat().st_mtime < cutoff:
+        try:
+            abandoned = str(path) not in needed and path.stat().st_mtime < cutoff
+        except FileNotFoundError:
+            continue  # its import finished and removed it meanwhile
+        if abandoned:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
