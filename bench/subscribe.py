@@ -13,6 +13,9 @@ from bench.common import ROOT, Figure, Gunicorn, flask_cli, fresh_postgres_datab
 HERE = Path(__file__).resolve().parent
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 16
+# Each server first takes load unmeasured: workers import lazily, compile templates and
+# prepare statements on their first requests, which is not what a running service does.
+WARM_UP_SECONDS = 2
 
 
 ARTICLE_SITE = "http://articles.example"
@@ -70,6 +73,7 @@ def run_config(database: str, workers: int, port: int) -> list[Figure]:
 
         baseline = Gunicorn("bench.baseline_app:app", workers, port, {"BASELINE_DATABASE": baseline_db})
         try:
+            wrk(baseline.url + "/subscribe", HERE / "subscribe.lua", {}, WARM_UP_SECONDS, CONNECTIONS)
             base = wrk(baseline.url + "/subscribe", HERE / "subscribe.lua", {}, SECONDS, CONNECTIONS)
         finally:
             baseline.stop()
@@ -81,6 +85,7 @@ def run_config(database: str, workers: int, port: int) -> list[Figure]:
         try:
             figures = []
             for label, load in (("POST /subscribe", hosted_form_load), ("POST /embed/subscribe", embed_form_load)):
+                wrk(roster.url + "/subscribe", HERE / "subscribe.lua", load(roster.url), WARM_UP_SECONDS, CONNECTIONS)
                 ours = wrk(roster.url + "/subscribe", HERE / "subscribe.lua", load(roster.url), SECONDS, CONNECTIONS)
                 figures.append(figure(label, database, workers, ours, base, roster.worker_peak_rss_mb()))
         finally:

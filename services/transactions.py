@@ -44,8 +44,8 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 # SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between tries, far longer
 # than our write transactions hold the lock (about a millisecond), so writers queued
 # behind one another idled most of the time. We ask without waiting and retry after
-# a short pause that grows to a few milliseconds, until the same deadline.
-_FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.0002, 0.004
+# a short pause that grows to a millisecond (a try costs microseconds), until the same deadline.
+_FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.0002, 0.001
 
 
 def _begin_immediate(connection, busy_timeout_ms: int) -> None:
