@@ -1,5 +1,7 @@
-"""enrolments found by address across cohorts (a reader's privacy requests); a staff
-session version, raised when the password changes, that signs older sessions out
+"""enrolments found by address (privacy requests); staff session version (password changes)
+
+The index serves a reader's privacy requests, which find their enrolments in every cohort.
+The session version is raised when a staff password changes and signs older sessions out.
 
 Revision ID: 0011
 Revises: 0010
