@@ -76,10 +76,11 @@ def enqueue(
 
 
 # Built once, with Core columns: this throttle check runs on every sign-up.
-_RECENT_OPT_IN_MAIL = select(func.count(), func.max(OutboxMessage.__table__.c.created_at)).where(
-    OutboxMessage.__table__.c.recipient == bindparam("recipient"),
-    OutboxMessage.__table__.c.category == bindparam("category"),
-    OutboxMessage.__table__.c.created_at > bindparam("since"),
+_MAIL = OutboxMessage.__table__.c
+_RECENT_OPT_IN_MAIL = select(func.count(), func.max(_MAIL.created_at)).where(
+    _MAIL.recipient == bindparam("recipient"),
+    _MAIL.category == bindparam("category"),
+    _MAIL.created_at > bindparam("since"),
 )
 
 

@@ -20,6 +20,13 @@ from tests.console_pages import console_paths, is_download, seed_console
 SAME_ANSWER_FOR = "do not open an account"
 
 
+def as_a_new_request() -> None:
+    """The test app keeps one app context, so `g` outlives a request; a real request
+    starts without the signed-in user or the CSRF token another browser's request cached."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
 def audit_actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
@@ -74,7 +81,7 @@ def test_a_disabled_account_cannot_sign_in_and_its_session_ends(client, make_sta
     editor = make_staff("editor@example.com", role="editor")
     assert sign_in(client, editor.email).status_code == 303
     staff.set_active(Actor("test", staff_user.id), editor.id, False)
-    g.pop("_login_user", None)  # the test app shares one `g` between requests; a real request starts empty
+    as_a_new_request()
     assert client.get("/admin/").status_code == 302
     assert sign_in(client, editor.email).status_code == 400
 
@@ -220,13 +227,6 @@ def test_every_console_page_renders_for_a_signed_in_owner(app, signed_in_client,
 
 
 NEW_PASSWORD = "a much longer new passphrase"
-
-
-def as_a_new_request() -> None:
-    """The test app keeps one app context, so `g` outlives a request; a real request
-    starts without the signed-in user or the CSRF token another browser's request cached."""
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)
 
 
 def change_password(client, current: str, new: str, again: str | None = None):
