@@ -6,10 +6,12 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from extensions import db
@@ -138,3 +140,25 @@ def test_a_writer_waits_for_sqlite_write_lock_held_briefly_elsewhere_then_succee
     finally:
         holder.close()
     assert stored_rows()["Subscriber"] == 1 and len(outbox_rows()) == 1
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write lock; PostgreSQL locks rows")
+def test_a_writer_gives_up_at_its_busy_timeout_with_a_wrapped_error_and_keeps_its_timeout(database_url, newsletter,
+                                                                                         origin):
+    impatient = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+                            "SQLITE_BUSY_TIMEOUT_MS": 100})
+    holder = create_engine(database_url, isolation_level=None).raw_connection()
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with impatient.app_context():
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="locked"):
+                subscriptions.subscribe("impatient@example.com", "", origin)
+            assert 0.1 <= time.monotonic() - started < 1
+            # the retries ask with no wait; the connection goes back to the pool with its own
+            assert db.session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar() == 100
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        holder.close()
+    assert stored_rows()["Subscriber"] == 0
