@@ -84,7 +84,7 @@ _UPSERT_SUBSCRIPTION = text("""
         CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
              ELSE excluded.requested_at END
     RETURNING id, status
-""").bindparams(bindparam("now", type_=UTCDateTime()), bindparam("utm", type_=JSON())).columns(
+""").bindparams(bindparam("now", type_=UTCDateTime()), bindparam("utm", type_=JSON(none_as_null=True))).columns(
     id=Integer(), status=String())
 
 

@@ -42,6 +42,12 @@ def test_post_from_allowed_origin_makes_pending_subscription_and_one_mail(
     assert "/confirm/" in mail.get_body(("plain",)).get_content()
 
 
+def test_a_sign_up_without_campaign_parameters_stores_no_utm(client, newsletter, embed_origins):
+    assert embed_post(client, {"email": "plain@example.com"}).status_code == 200
+    # SQL NULL, not the JSON text 'null': "came from a campaign" is `utm IS NOT NULL`
+    assert db.session.scalar(select(func.count()).select_from(Subscription).where(Subscription.utm.is_(None))) == 1
+
+
 @pytest.mark.parametrize("headers", [
     {"origin": "https://evil.example", "referer": ARTICLE_URL},
     {"origin": None, "referer": "https://evil.example/page"},

@@ -96,3 +96,24 @@ def test_migrated_schema_keeps_one_enrollment_per_address_and_cohort_and_caps_se
         connection.rollback()
     with db.engine.connect() as connection, pytest.raises(IntegrityError):
         connection.execute(text("UPDATE cohorts SET seats_taken = 2 WHERE id = 1"))
+
+
+def test_upgrade_turns_stored_json_null_campaigns_into_sql_null(migration_app):
+    upgrade(revision="0011")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO subscribers (id, email, full_name, created_at) VALUES (1, 'a@example.com', '', "
+            "CURRENT_TIMESTAMP)"))
+        for list_id, utm in ((1, "null"), (2, '{"utm_source": "x"}')):
+            connection.execute(text(
+                "INSERT INTO mailing_lists (id, slug, name, description, is_public, is_default, welcome_text, "
+                "created_at) VALUES (:list_id, :slug, 'L', '', true, false, '', CURRENT_TIMESTAMP)"),
+                {"list_id": list_id, "slug": f"list-{list_id}"})
+            connection.execute(text(
+                "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, "
+                "requested_at, utm) VALUES (1, :list_id, 'pending', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP, :utm)"), {"list_id": list_id, "utm": utm})
+    upgrade()
+    with db.engine.connect() as connection:
+        with_campaign = connection.execute(text("SELECT list_id FROM subscriptions WHERE utm IS NOT NULL")).all()
+    assert with_campaign == [(2,)]
