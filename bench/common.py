@@ -75,6 +75,12 @@ class Gunicorn:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         return max(peak_rss_mb(int(pid)) for pid in children)
 
+    def __enter__(self) -> "Gunicorn":
+        return self
+
+    def __exit__(self, *_exception) -> None:
+        self.stop()
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=20)
