@@ -11,6 +11,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import psycopg
@@ -123,52 +124,56 @@ def deep_cursor(database_url: str) -> str:
     return encode_cursor([created_at, row_id])
 
 
-def measure(database: str, port: int) -> list[Figure]:
-    with tempfile.TemporaryDirectory() as tmp:
-        database_url = (fresh_postgres_database(DATABASE) if database == "postgresql"
-                        else f"sqlite:///{tmp}/staff.sqlite3")
-        started = time.monotonic()
-        fill(database_url)
-        filled_in = time.monotonic() - started
-        env = {"APP_ENV": "production", "SECRET_KEY": "s" * 48, "DATABASE_URL": database_url,
-               "RATELIMIT_ENABLED": "false", "MAIL_BACKEND": "console"}
-        # What a dashboard cache miss costs (cron's refresh, or the first request after expiry).
-        started = time.monotonic()
-        flask_cli(env, "maintenance", "refresh-dashboard")
-        recounted_in = time.monotonic() - started
-        server = Gunicorn("app:create_app()", 2, port, env)
-        try:
-            client = StaffClient(server.url)
-            baseline = client.timings_ms("/healthz")
-            pages = {
-                "dashboard": "/admin/",
-                "subscriber list, first page": "/admin/subscribers",
-                "subscriber list, page at 90% depth": "/admin/subscribers?" + urllib.parse.urlencode(
-                    {"after": deep_cursor(database_url)}),
-                "search by email prefix": "/admin/subscribers?q=reader123456",
-                "search by name": "/admin/subscribers?q=Reader+654321",
-                "filter: pending, one source": "/admin/subscribers?status=pending&source="
-                                               "https%3A%2F%2Fnews.example%2Fworld%2Farticle-42",
-            }
-            figures = []
-            for label, path in pages.items():
-                samples = client.timings_ms(path)
-                figures.append(Figure(
-                    name=f"staff: {label}, {ROWS:,} subscribers, {database}",
-                    ours=f"p50 {statistics.median(samples):.0f} ms, p95 {p95(samples):.0f} ms",
-                    baseline=f"GET /healthz p95 {p95(baseline):.1f} ms",
-                    ratio=p95(samples) / p95(baseline), target="p95 < 300 ms", met=p95(samples) < 300,
-                    note=f"database filled in {filled_in:.0f} s; figures recounted (`flask maintenance "
-                         f"refresh-dashboard`, a cache miss) in {recounted_in:.1f} s" if label == "dashboard" else "",
-                ))
-            return figures
-        finally:
-            server.stop()
+def timed_fill(database_url: str) -> float:
+    started = time.monotonic()
+    fill(database_url)
+    return time.monotonic() - started
+
+
+def measure(database: str, database_url: str, filled_in: float, port: int) -> list[Figure]:
+    env = {"APP_ENV": "production", "SECRET_KEY": "s" * 48, "DATABASE_URL": database_url,
+           "RATELIMIT_ENABLED": "false", "MAIL_BACKEND": "console"}
+    # What a dashboard cache miss costs (cron's refresh, or the first request after expiry).
+    started = time.monotonic()
+    flask_cli(env, "maintenance", "refresh-dashboard")
+    recounted_in = time.monotonic() - started
+    with Gunicorn("app:create_app()", 2, port, env) as server:
+        client = StaffClient(server.url)
+        baseline = client.timings_ms("/healthz")
+        pages = {
+            "dashboard": "/admin/",
+            "subscriber list, first page": "/admin/subscribers",
+            "subscriber list, page at 90% depth": "/admin/subscribers?" + urllib.parse.urlencode(
+                {"after": deep_cursor(database_url)}),
+            "search by email prefix": "/admin/subscribers?q=reader123456",
+            "search by name": "/admin/subscribers?q=Reader+654321",
+            "filter: pending, one source": "/admin/subscribers?status=pending&source="
+                                           "https%3A%2F%2Fnews.example%2Fworld%2Farticle-42",
+        }
+        figures = []
+        for label, path in pages.items():
+            samples = client.timings_ms(path)
+            figures.append(Figure(
+                name=f"staff: {label}, {ROWS:,} subscribers, {database}",
+                ours=f"p50 {statistics.median(samples):.0f} ms, p95 {p95(samples):.0f} ms",
+                baseline=f"GET /healthz p95 {p95(baseline):.1f} ms",
+                ratio=p95(samples) / p95(baseline), target="p95 < 300 ms", met=p95(samples) < 300,
+                note=f"database filled in {filled_in:.0f} s (both databases at once); figures recounted "
+                     f"(`flask maintenance refresh-dashboard`, a cache miss) in {recounted_in:.1f} s"
+                if label == "dashboard" else "",
+            ))
+        return figures
 
 
 def run() -> list[Figure]:
+    """Both databases are filled at once (the work is in the database engines), then measured one at a time."""
     os.chdir(ROOT)
-    return measure("postgresql", PORT) + measure("sqlite", PORT + 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = {"postgresql": fresh_postgres_database(DATABASE), "sqlite": f"sqlite:///{tmp}/staff.sqlite3"}
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            filled_in = dict(zip(urls, pool.map(timed_fill, urls.values()), strict=True))
+        return [figure for offset, (database, url) in enumerate(urls.items())
+                for figure in measure(database, url, filled_in[database], PORT + 10 * offset)]
 
 
 if __name__ == "__main__":
