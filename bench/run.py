@@ -17,11 +17,13 @@ def main() -> int:
     selected = sys.argv[1:] or MODULES
     for name in selected:
         print(f"== {name}", flush=True)
+        module_started = time.monotonic()
         try:
             figures.extend(importlib.import_module(name).run())
         except Exception as error:  # report and go on with the others
             failures.append(f"{name}: {type(error).__name__}: {error}")
             print(failures[-1], flush=True)
+        print(f"== {name} took {time.monotonic() - module_started:.0f} s", flush=True)
     for figure in figures:
         print(f"{figure.name}: {figure.ours} | baseline {figure.baseline} | "
               f"{figure.ratio:.2f}× | met: {figure.met}" if figure.ratio else figure)

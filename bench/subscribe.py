@@ -12,7 +12,7 @@ from pathlib import Path
 from bench.common import ROOT, Figure, Gunicorn, LoadResult, flask_cli, fresh_postgres_database, wrk
 
 HERE = Path(__file__).resolve().parent
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 CONNECTIONS = 16
 # Each server first takes load unmeasured: workers import lazily, compile templates and
 # prepare statements on their first requests, which is not what a running service does.
