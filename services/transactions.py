@@ -43,10 +43,10 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 # SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between tries, far longer
 # than our write transactions hold the lock (about a millisecond), so writers queued
 # behind one another idled most of the time. We ask without waiting and retry after
-# a short pause that grows to a millisecond, until the same deadline. The tries go
-# straight to the driver (one costs microseconds; through SQLAlchemy, about a tenth of
-# a sign-up); the last one, or the first that fails for another reason than "busy",
-# goes through SQLAlchemy, so its error is wrapped and a broken connection is handled.
+# a short pause that grows to a millisecond, until the same deadline. The tries go to
+# the driver: through SQLAlchemy each cost three statements' overhead. The last try, and
+# any error but "busy" (a broken connection, a damaged file), go through SQLAlchemy, so
+# the caller sees its wrapped error and a broken connection is invalidated.
 _FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.0002, 0.001
 
 
@@ -54,20 +54,21 @@ def _begin_immediate(connection, busy_timeout_ms: int) -> None:
     driver = connection.connection.driver_connection
     deadline = time.monotonic() + busy_timeout_ms / 1000
     pause = _FIRST_PAUSE_S
-    driver.execute("PRAGMA busy_timeout = 0")
     try:
-        while time.monotonic() < deadline:
-            try:
-                driver.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                    break
-            time.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not security)
-            pause = min(pause * 1.5, _LONGEST_PAUSE_S)
+        with suppress(sqlite3.Error):
+            driver.execute("PRAGMA busy_timeout = 0")
+            while time.monotonic() < deadline:
+                try:
+                    driver.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as error:
+                    if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes: BUSY_RECOVERY…
+                        raise
+                time.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not security)
+                pause = min(pause * 1.5, _LONGEST_PAUSE_S)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     finally:
-        with suppress(sqlite3.Error):  # a broken connection: the error that broke it is the one to see
+        with suppress(sqlite3.Error):
             driver.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 

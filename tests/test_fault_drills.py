@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import create_app
 from extensions import db
@@ -147,7 +147,8 @@ def test_a_writer_gives_up_at_its_busy_timeout_with_a_wrapped_error_and_keeps_it
                                                                                          origin):
     impatient = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
                             "SQLITE_BUSY_TIMEOUT_MS": 100})
-    holder = create_engine(database_url, isolation_level=None).raw_connection()
+    holder_engine = create_engine(database_url, isolation_level=None)
+    holder = holder_engine.raw_connection()
     holder.execute("BEGIN IMMEDIATE")
     try:
         with impatient.app_context():
@@ -155,10 +156,20 @@ def test_a_writer_gives_up_at_its_busy_timeout_with_a_wrapped_error_and_keeps_it
             with pytest.raises(OperationalError, match="locked"):
                 subscriptions.subscribe("impatient@example.com", "", origin)
             assert 0.1 <= time.monotonic() - started < 1
-            # the retries ask with no wait; the connection goes back to the pool with its own
+            # the retries asked with no wait; the one pooled connection went back with its own
+            assert db.engine.pool.checkedin() == 1
             assert db.session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar() == 100
             db.session.remove()
             db.engine.dispose()
     finally:
         holder.close()
+        holder_engine.dispose()
     assert stored_rows()["Subscriber"] == 0
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's write lock")
+def test_a_write_transaction_on_a_broken_sqlite_connection_fails_with_a_wrapped_error(app):
+    with db.engine.connect() as connection:
+        connection.connection.driver_connection.close()  # as a crashed or deleted file would leave it
+        with pytest.raises(DBAPIError, match="closed database"):
+            connection.execution_options(sqlite_immediate=True).begin()
