@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import JSON, Integer, String, bindparam, select, text
+from sqlalchemy import Integer, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -84,8 +84,8 @@ _UPSERT_SUBSCRIPTION = text("""
         CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
              ELSE excluded.requested_at END
     RETURNING id, status
-""").bindparams(bindparam("now", type_=UTCDateTime()), bindparam("utm", type_=JSON(none_as_null=True))).columns(
-    id=Integer(), status=String())
+""").bindparams(bindparam("now", type_=UTCDateTime()),
+                bindparam("utm", type_=Subscription.__table__.c.utm.type)).columns(id=Integer(), status=String())
 
 
 def _upsert_subscriber(session: Session, email: str, full_name: str):

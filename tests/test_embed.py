@@ -42,10 +42,13 @@ def test_post_from_allowed_origin_makes_pending_subscription_and_one_mail(
     assert "/confirm/" in mail.get_body(("plain",)).get_content()
 
 
-def test_a_sign_up_without_campaign_parameters_stores_no_utm(client, newsletter, embed_origins):
-    assert embed_post(client, {"email": "plain@example.com"}).status_code == 200
+def test_a_subscription_without_campaign_parameters_stores_no_utm(client, newsletter, embed_origins):
+    assert embed_post(client, {"email": "plain@example.com"}).status_code == 200  # the sign-up statement
+    subscriber = Subscriber(email="orm@example.com")
+    db.session.add(Subscription(subscriber=subscriber, mailing_list=newsletter, utm=None))  # the ORM
+    db.session.commit()
     # SQL NULL, not the JSON text 'null': "came from a campaign" is `utm IS NOT NULL`
-    assert db.session.scalar(select(func.count()).select_from(Subscription).where(Subscription.utm.is_(None))) == 1
+    assert db.session.scalar(select(func.count()).select_from(Subscription).where(Subscription.utm.is_(None))) == 2
 
 
 @pytest.mark.parametrize("headers", [
