@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
 from models import ConsentAction, ConsentEvent
+from services.transactions import Executor
 
 # The exact text each form shows next to its button. A published version is never
 # changed: add a new version instead (tests pin the published ones).
@@ -49,7 +49,7 @@ class ConsentOrigin:
 
 
 def record(
-    session: Session,
+    session: Executor,
     action: ConsentAction,
     origin: ConsentOrigin,
     *,

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, exists, func, insert, select
-from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxStatus, Subscriber
 from models.base import utcnow
 from services.links import mail_domain
+from services.transactions import Executor
 
 # Mails anyone can cause by typing someone's address; throttled per recipient.
 OPT_IN = "opt_in"
@@ -34,7 +34,7 @@ def new_message_id() -> str:
 
 
 def enqueue(
-    session: Session,
+    session: Executor,
     *,
     template: str,
     recipient: str,
@@ -84,7 +84,7 @@ _RECENT_OPT_IN_MAIL = select(func.count(), func.max(_MAIL.created_at)).where(
 )
 
 
-def opt_in_mail_allowed(session: Session, recipient: str, category: str = OPT_IN) -> bool:
+def opt_in_mail_allowed(session: Executor, recipient: str, category: str = OPT_IN) -> bool:
     """At most one opt-in mail per interval and a few per day to one address.
 
     The caller holds a lock on the recipient's subscriber row (or SQLite's write
@@ -108,5 +108,5 @@ def suppressed_address(address):
                           Subscriber.suppressed_at.is_not(None))
 
 
-def is_suppressed(session: Session, recipient: str) -> bool:
+def is_suppressed(session: Executor, recipient: str) -> bool:
     return session.scalar(select(suppressed_address(recipient)))

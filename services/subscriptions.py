@@ -20,7 +20,7 @@ from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
 from services.tokens import Purpose, issued_before, make_token, read_token
-from services.transactions import write_transaction
+from services.transactions import Executor, write_transaction
 from services.validation import clean_full_name, normalise_email, storable
 
 
@@ -42,7 +42,7 @@ _DEFAULT_LIST = (select(_LISTS.c.id, _LISTS.c.name)
 _PUBLIC_LIST = select(_LISTS.c.id, _LISTS.c.name).where(_LISTS.c.slug == bindparam("slug"), _LISTS.c.is_public)
 
 
-def default_list(session: Session) -> ListRef:
+def default_list(session: Executor) -> ListRef:
     """The list marked default, or else the oldest."""
     found = session.execute(_DEFAULT_LIST).first()
     if found is None:
@@ -50,7 +50,7 @@ def default_list(session: Session) -> ListRef:
     return ListRef(*found)
 
 
-def public_list(session: Session, slug: str | None) -> ListRef:
+def public_list(session: Executor, slug: str | None) -> ListRef:
     """The list a public form names, or the default; private lists are never public."""
     if not slug:
         return default_list(session)
@@ -88,7 +88,7 @@ _UPSERT_SUBSCRIPTION = text("""
                 bindparam("utm", type_=Subscription.__table__.c.utm.type)).columns(id=Integer(), status=String())
 
 
-def _upsert_subscriber(session: Session, email: str, full_name: str):
+def _upsert_subscriber(session: Executor, email: str, full_name: str):
     """Insert the subscriber, or take the existing one (filling in a missing name),
     in one statement that also locks its row. Concurrent sign-ups for one address
     meet at the unique index and then queue behind that lock."""
@@ -96,7 +96,7 @@ def _upsert_subscriber(session: Session, email: str, full_name: str):
                            {"email": email, "full_name": full_name, "created_at": utcnow()}).one()
 
 
-def _upsert_subscription(session: Session, subscriber_id: int, list_id: int, origin: ConsentOrigin):
+def _upsert_subscription(session: Executor, subscriber_id: int, list_id: int, origin: ConsentOrigin):
     """A new pending subscription, or the existing one with its request time renewed
     (unless it is confirmed); returns its id and status."""
     return session.execute(_UPSERT_SUBSCRIPTION, {
@@ -130,13 +130,14 @@ def subscribe(
     )
     full_name = clean_full_name(raw_full_name)
     with write_transaction() as session:
-        mailing_list = public_list(session, list_slug)
-        subscriber = _upsert_subscriber(session, email, full_name)
-        subscription_id, status = _upsert_subscription(session, subscriber.id, mailing_list.id, origin)
+        connection = session.connection()  # see Executor
+        mailing_list = public_list(connection, list_slug)
+        subscriber = _upsert_subscriber(connection, email, full_name)
+        subscription_id, status = _upsert_subscription(connection, subscriber.id, mailing_list.id, origin)
         if status != SubscriptionStatus.CONFIRMED.value:
-            consent.record(session, ConsentAction.SUBSCRIBE_REQUESTED, origin,
+            consent.record(connection, ConsentAction.SUBSCRIBE_REQUESTED, origin,
                            subscriber_id=subscriber.id, list_id=mailing_list.id)
-        send_opt_in_mail(session, OptInMail(
+        send_opt_in_mail(connection, OptInMail(
             subscription_id, status == SubscriptionStatus.CONFIRMED.value, subscriber.id, subscriber.email,
             subscriber.full_name, mailing_list.id, mailing_list.name, subscriber.suppressed_at is not None))
 
@@ -162,7 +163,7 @@ class OptInMail:
                    subscriber.suppressed_at is not None)
 
 
-def send_opt_in_mail(session: Session, mail: OptInMail) -> bool:
+def send_opt_in_mail(session: Executor, mail: OptInMail) -> bool:
     """Queue the confirmation mail (or "already subscribed") unless the address had one
     too recently. The caller holds the subscriber's row lock. Returns whether it was queued."""
     if mail.suppressed or not outbox.opt_in_mail_allowed(session, mail.email):

@@ -8,10 +8,14 @@ from contextlib import contextmanager, suppress
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session
 
 from extensions import db
+
+# What runs a Core statement: a Session, or inside write_transaction() its Connection,
+# which skips the Session's bookkeeping around each statement (3 % of a sign-up).
+Executor = Session | Connection
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
