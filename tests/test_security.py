@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from app import create_app
-from tests.conftest import csrf_token
+from extensions import db
+from models import Subscriber
+from tests.conftest import csrf_token, outbox_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "x" * 48
@@ -118,3 +121,16 @@ def test_the_staff_api_is_rate_limited_with_a_problem_answer(app, newsletter, is
                 for _ in range(3)]
     assert [r.status_code for r in statuses] == [200, 200, 429]
     assert statuses[2].headers["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("path", ["/subscribe", "/privacy"])
+def test_public_form_posts_need_this_browsers_csrf_token(app, client, newsletter, path):
+    with app.app_context():  # its own `g`, where Flask-WTF keeps the token it signed
+        other_browser_token = csrf_token(app.test_client(), path)
+    for data in ({}, {"csrf_token": "forged"}, {"csrf_token": other_browser_token}):
+        answer = client.post(path, data={"email": "victim@example.com", **data})
+        assert answer.status_code == 400 and "expired" in answer.get_data(as_text=True)
+    assert outbox_rows() == [] and db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
+    client.get(path)  # this browser's own token is accepted
+    accepted = client.post(path, data={"email": "reader@example.com", "csrf_token": csrf_token(client, path)})
+    assert accepted.status_code in (200, 303)
