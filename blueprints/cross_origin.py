@@ -15,8 +15,17 @@ def own_origins() -> list[str]:
     return normalise_origins([current_app.config["BASE_URL"], request.host_url])
 
 
+_ALLOWED_KEY = "roster.allowed_origins"
+
+
 def allowed_origins() -> list[str]:
-    return normalise_origins(current_app.config["EMBED_ALLOWED_ORIGINS"]) + own_origins()
+    """The article sites and Roster itself, worked out once per request: an embed sign-up
+    asks three times (the post's origin, the way back, the frame policy)."""
+    cached = request.environ.get(_ALLOWED_KEY)
+    if cached is None:
+        cached = request.environ[_ALLOWED_KEY] = (
+            normalise_origins(current_app.config["EMBED_ALLOWED_ORIGINS"]) + own_origins())
+    return cached
 
 
 def posting_origin() -> str | None:
