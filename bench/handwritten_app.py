@@ -13,7 +13,7 @@ It is written as a careful hand would write it for speed: statements prepared on
 connection, templates compiled once, and SQLite's write lock taken with short retries
 rather than SQLite's busy handler (as Roster does). It leaves out Roster's layers: WTForms,
 Flask-WTF, SQLAlchemy, Flask-Limiter (off in the benchmark), security headers and the
-pages — the embed answers with one line of text where Roster renders its thank-you page.
+pages — the embed answers with a bare page where Roster renders its thank-you page.
 
 Run it with Roster's environment: DATABASE_URL, SECRET_KEY, BASE_URL, EMBED_ALLOWED_ORIGINS.
 """
@@ -44,6 +44,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DAILY_LIMIT = Config.OPT_IN_MAIL_DAILY_LIMIT
 MIN_INTERVAL = timedelta(seconds=Config.OPT_IN_MAIL_MIN_INTERVAL_SECONDS)
 WORDING = "subscribe-v1"
+THANKS = "We have sent you an email: open it and follow the link to finish."
 LOCK_WAIT_S = 10
 
 STATEMENTS = {
@@ -209,7 +210,9 @@ def create_app(config: dict | None = None) -> Flask:
             sign_up("embed", source, {**utm, **utm_fields(request.form)})
         if next_url := safe_next(request.form.get("next"), article_sites):
             return redirect(next_url, 303)
-        return f"Thank you. Check your inbox. <a href='{escape(source or '')}'>Back to the article</a>"
+        back = f'<p><a href="{escape(source)}">Back to the article</a></p>' if source else ""
+        return (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Check your inbox</title>'
+                f"<h1>Check your inbox</h1><p>{THANKS}</p>{back}</html>")
 
     @app.get("/healthz")
     def healthz():
