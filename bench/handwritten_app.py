@@ -108,10 +108,13 @@ class Database:
             time.sleep(0.0005)
 
     def end(self, connection, *, commit: bool) -> None:
-        if self.postgres:
-            connection.commit() if commit else connection.rollback()
-        elif connection.in_transaction:
-            connection.execute("COMMIT" if commit else "ROLLBACK")
+        if not self.postgres:
+            if connection.in_transaction:
+                connection.execute("COMMIT" if commit else "ROLLBACK")
+        elif commit:
+            connection.commit()
+        else:
+            connection.rollback()
 
     def time(self, moment: datetime):
         """As Roster stores times: PostgreSQL takes them as they are, SQLite as naive UTC text."""
