@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -22,8 +23,14 @@ class Purpose(StrEnum):
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
     config = current_app.config
     # itsdangerous signs with the last key and accepts every key in the list.
-    keys = [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=f"roster.{purpose}")
+    return _serializer_for(purpose, (*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]))
+
+
+@lru_cache(maxsize=32)
+def _serializer_for(purpose: Purpose, keys: tuple[str, ...]) -> URLSafeTimedSerializer:
+    """Built once per purpose and key set: a sign-up signs two links, and building
+    the serializer cost as much as signing. Serializers keep no per-use state."""
+    return URLSafeTimedSerializer(list(keys), salt=f"roster.{purpose}")
 
 
 def make_token(purpose: Purpose, payload: dict[str, Any]) -> str:
