@@ -4,17 +4,23 @@ Pure functions over strings: the embed and API views pass in the headers and
 the configured allow-list, so every rule here is testable without a request.
 """
 
+import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 UTM_MAX_LENGTH = 200
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
+# Cached: an embed sign-up asks about the same few origins (the allow-list, the post's
+# Origin, its article) several times, and parsing a URL is not cheap.
+@lru_cache(maxsize=256)
 def origin_of(url: str | None) -> str | None:
     """The `scheme://host[:port]` of an absolute http(s) URL, lower-cased, default port dropped."""
-    if not url or any(ord(ch) < 0x20 or ch == "\x7f" for ch in url):
+    if not url or _CONTROL_CHARACTER.search(url):
         return None
     try:
         parts = urlsplit(url.strip())
