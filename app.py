@@ -3,6 +3,7 @@
 import os
 
 from flask import Flask
+from flask_login import current_user
 
 from config import config_for
 from extensions import csrf, db, limiter, login_manager, migrate
@@ -25,7 +26,10 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    login_manager.init_app(app)
+    # Templates see the signed-in user through the lazy proxy, as they see `request`:
+    # Flask-Login's own context processor loads the user for every page, public ones too.
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     with app.app_context():
         from services.transactions import configure_engine
 
