@@ -76,16 +76,19 @@ _UPSERT_SUBSCRIBER = text("""
     RETURNING id, email, full_name, suppressed_at
 """).bindparams(bindparam("created_at", type_=UTCDateTime())).columns(
     id=Integer(), email=String(), full_name=String(), suppressed_at=UTCDateTime())
-_UPSERT_SUBSCRIPTION = text("""
+_UPSERT_SUBSCRIPTION = text(f"""
     INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at,
                                source_url, referrer, utm)
     VALUES (:subscriber_id, :list_id, 'pending', :now, :now, :now, :source_url, :referrer, :utm)
     ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at =
         CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
              ELSE excluded.requested_at END
-    RETURNING id, status
-""").bindparams(bindparam("now", type_=UTCDateTime()),
-                bindparam("utm", type_=Subscription.__table__.c.utm.type)).columns(id=Integer(), status=String())
+    RETURNING id, status,
+        {outbox.OPT_IN_MAILS_TODAY_SQL} AS opt_in_mails_today, {outbox.LATEST_OPT_IN_MAIL_SQL} AS latest_opt_in_mail
+""").bindparams(  # noqa: S608 (fragments are constants)
+    bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
+    bindparam("utm", type_=Subscription.__table__.c.utm.type)).columns(
+    id=Integer(), status=String(), opt_in_mails_today=Integer(), latest_opt_in_mail=UTCDateTime())
 
 
 def _upsert_subscriber(session: Executor, email: str, full_name: str):
@@ -96,13 +99,17 @@ def _upsert_subscriber(session: Executor, email: str, full_name: str):
                            {"email": email, "full_name": full_name, "created_at": utcnow()}).one()
 
 
-def _upsert_subscription(session: Executor, subscriber_id: int, list_id: int, origin: ConsentOrigin):
+def _upsert_subscription(session: Executor, subscriber, list_id: int, origin: ConsentOrigin):
     """A new pending subscription, or the existing one with its request time renewed
-    (unless it is confirmed); returns its id and status."""
-    return session.execute(_UPSERT_SUBSCRIPTION, {
-        "subscriber_id": subscriber_id, "list_id": list_id, "now": utcnow(),
+    (unless it is confirmed). Returns its id and status, and the opt-in mail recently
+    queued to the subscriber: we hold their row lock, so no other sign-up can add to it."""
+    now = utcnow()
+    found = session.execute(_UPSERT_SUBSCRIPTION, {
+        "subscriber_id": subscriber.id, "list_id": list_id, "now": now,
         "source_url": origin.source_url, "referrer": origin.referrer, "utm": origin.utm or None,
+        **outbox.recent_opt_in_mail_params(subscriber.email, now),
     }).one()
+    return found.id, found.status, outbox.RecentOptInMail(found.opt_in_mails_today, found.latest_opt_in_mail, now)
 
 
 def confirm_url(subscription_id: int) -> str:
@@ -133,13 +140,14 @@ def subscribe(
         connection = session.connection()  # see Executor
         mailing_list = public_list(connection, list_slug)
         subscriber = _upsert_subscriber(connection, email, full_name)
-        subscription_id, status = _upsert_subscription(connection, subscriber.id, mailing_list.id, origin)
+        subscription_id, status, recent_mail = _upsert_subscription(connection, subscriber, mailing_list.id, origin)
         if status != SubscriptionStatus.CONFIRMED.value:
             consent.record(connection, ConsentAction.SUBSCRIBE_REQUESTED, origin,
                            subscriber_id=subscriber.id, list_id=mailing_list.id)
         send_opt_in_mail(connection, OptInMail(
             subscription_id, status == SubscriptionStatus.CONFIRMED.value, subscriber.id, subscriber.email,
-            subscriber.full_name, mailing_list.id, mailing_list.name, subscriber.suppressed_at is not None))
+            subscriber.full_name, mailing_list.id, mailing_list.name, subscriber.suppressed_at is not None),
+            recent_mail)
 
 
 @dataclass(frozen=True)
@@ -163,10 +171,11 @@ class OptInMail:
                    subscriber.suppressed_at is not None)
 
 
-def send_opt_in_mail(session: Executor, mail: OptInMail) -> bool:
+def send_opt_in_mail(session: Executor, mail: OptInMail, recent_mail: outbox.RecentOptInMail | None = None) -> bool:
     """Queue the confirmation mail (or "already subscribed") unless the address had one
-    too recently. The caller holds the subscriber's row lock. Returns whether it was queued."""
-    if mail.suppressed or not outbox.opt_in_mail_allowed(session, mail.email):
+    too recently. The caller holds the subscriber's row lock, and may have read the
+    address's `recent_mail` under it. Returns whether it was queued."""
+    if mail.suppressed or not outbox.opt_in_mail_allowed(session, mail.email, recent=recent_mail):
         return False
     if mail.confirmed:
         template, subject = "already_subscribed", f"You're already subscribed to {mail.list_name}"
