@@ -20,7 +20,7 @@ from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
 from services.tokens import Purpose, issued_before, make_token, read_token
-from services.transactions import Executor, write_transaction
+from services.transactions import Executor, write_connection, write_transaction
 from services.validation import clean_full_name, normalise_email, storable
 
 
@@ -136,8 +136,7 @@ def subscribe(
         raw_email, check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"]
     )
     full_name = clean_full_name(raw_full_name)
-    with write_transaction() as session:
-        connection = session.connection()  # see Executor
+    with write_connection() as connection:
         mailing_list = public_list(connection, list_slug)
         subscriber = _upsert_subscriber(connection, email, full_name)
         subscription_id, status, recent_mail = _upsert_subscription(connection, subscriber, mailing_list.id, origin)

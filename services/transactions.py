@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 
-# What runs a Core statement: a Session, or inside write_transaction() its Connection,
-# which skips the Session's bookkeeping around each statement (3 % of a sign-up).
+# What runs a Core statement: a Session, or a Connection (write_connection()), which
+# skips the Session's bookkeeping around each statement.
 Executor = Session | Connection
 
 
@@ -84,10 +84,8 @@ def dialect_insert(dialect: Dialect):
 @contextmanager
 def write_transaction() -> Iterator[Session]:
     """One transaction for one use case: commit on success, roll back on error."""
+    _end_read_transaction()
     session = db.session()
-    if session.in_transaction():
-        # A view may have read before calling us; end that read-only transaction.
-        session.commit()
     session.connection(execution_options={"sqlite_immediate": True})
     try:
         yield session
@@ -95,6 +93,24 @@ def write_transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def write_connection() -> Iterator[Connection]:
+    """write_transaction() for a use case of Core statements only, on a Connection of its
+    own: without the Session's bookkeeping an empty write transaction costs half as much
+    (144 → 71 µs on SQLite), the price of a statement and a half. Commit on success,
+    roll back on error."""
+    _end_read_transaction()
+    with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():
+        yield connection
+
+
+def _end_read_transaction() -> None:
+    """A view may have read before calling us; end that read-only transaction, so that
+    it reads what we write (and, on SQLite, holds no snapshot while we wait for the lock)."""
+    if db.session.registry.has() and (session := db.session()).in_transaction():
+        session.commit()
 
 
 def insert_unless_exists(session: Session, model: type, **values) -> bool:

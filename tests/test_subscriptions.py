@@ -37,6 +37,15 @@ def test_subscribe_writes_subscriber_pending_subscription_consent_and_mail(newsl
     assert "confirm" in mail.subject.lower()
 
 
+def test_a_caller_that_read_first_sees_the_sign_up(newsletter, origin):
+    """The sign-up writes on a connection of its own; a read transaction the caller
+    had open would otherwise keep showing the database as it was (SQLite's snapshot)."""
+    count = select(func.count()).select_from(Subscriber)
+    assert db.session.scalar(count) == 0
+    subscriptions.subscribe("reader@example.com", "", origin)
+    assert db.session.scalar(count) == 1
+
+
 def test_addresses_differing_in_case_are_one_subscriber(newsletter, origin):
     subscriptions.subscribe("reader@example.com", "", origin)
     subscriptions.subscribe("READER@EXAMPLE.COM", "", origin)
