@@ -57,12 +57,14 @@ STATEMENTS = {
         "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at, "
         "source_url, referrer, utm) VALUES ({p}, {p}, 'pending', {p}, {p}, {p}, {p}, {p}, {p}) "
         "ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at = CASE WHEN subscriptions.status = "
-        "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END RETURNING id, status"),
+        "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END RETURNING id, status, "
+        # the throttle's reading, taken under the subscriber's row lock as Roster takes it
+        "(SELECT count(*) FROM outbox_messages WHERE recipient = {p} AND category = 'opt_in' AND created_at > {p}), "
+        "(SELECT max(created_at) FROM outbox_messages WHERE recipient = {p} AND category = 'opt_in' "
+        "AND created_at > {p})"),
     "consent": (
         "INSERT INTO consent_events (subscriber_id, list_id, action, occurred_at, form, wording_version, ip, "
         "user_agent, source_url) VALUES ({p}, {p}, 'subscribe_requested', {p}, {p}, {p}, {p}, {p}, {p})"),
-    "throttle": ("SELECT count(*), max(created_at) FROM outbox_messages "
-                 "WHERE recipient = {p} AND category = 'opt_in' AND created_at > {p}"),
     "mail": (
         "INSERT INTO outbox_messages (message_id, recipient, recipient_name, category, subject, text_body, "
         "html_body, headers, attachments, status, attempts, next_attempt_at, created_at) "
@@ -135,10 +137,8 @@ def create_app(config: dict | None = None) -> Flask:
     leave_links = URLSafeTimedSerializer([app.secret_key], salt="roster.unsubscribe")
 
     def queue_mail(db, now, subscriber, subscription, mailing_list) -> None:
-        (subscriber_id, email, name, suppressed_at), (subscription_id, status), (list_id, list_name) = \
-            subscriber, subscription, mailing_list
-        sent_today, latest = db.execute(database.sql["throttle"],
-                                        (email, database.time(now - timedelta(days=1)))).fetchone()
+        (subscriber_id, email, name, suppressed_at), (subscription_id, status, sent_today, latest), \
+            (list_id, list_name) = subscriber, subscription, mailing_list
         if isinstance(latest, str):
             latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)
         if suppressed_at is not None or sent_today >= DAILY_LIMIT or (latest and latest > now - MIN_INTERVAL):
@@ -169,9 +169,10 @@ def create_app(config: dict | None = None) -> Flask:
         try:
             mailing_list = db.execute(sql["list"]).fetchone()
             subscriber = db.execute(sql["subscriber"], (email, name, at)).fetchone()
+            since = database.time(now - timedelta(days=1))
             subscription = db.execute(sql["subscription"], (
                 subscriber[0], mailing_list[0], at, at, at, source_url, request.referrer,
-                json.dumps(utm) if utm else None)).fetchone()
+                json.dumps(utm) if utm else None, subscriber[1], since, subscriber[1], since)).fetchone()
             if subscription[1] != "confirmed":
                 user_agent = (request.user_agent.string or "")[:500] or None
                 db.execute(sql["consent"], (subscriber[0], mailing_list[0], at, form, WORDING, request.remote_addr,
