@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Integer, String, bindparam, select, text
+from sqlalchemy import Connection, Integer, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -35,28 +35,19 @@ class ListRef(NamedTuple):
     name: str
 
 
-# Core statements built once: the list lookup runs on every sign-up.
+# Built once: imports and course pages ask for the default list.
 _LISTS = MailingList.__table__
 _DEFAULT_LIST = (select(_LISTS.c.id, _LISTS.c.name)
                  .order_by(_LISTS.c.is_default.desc(), _LISTS.c.id).limit(1))
-_PUBLIC_LIST = select(_LISTS.c.id, _LISTS.c.name).where(_LISTS.c.slug == bindparam("slug"), _LISTS.c.is_public)
+NO_LIST_YET = "No mailing list exists yet; run `flask demo seed` or create one."
+NO_SUCH_LIST = "That newsletter does not exist."
 
 
 def default_list(session: Executor) -> ListRef:
     """The list marked default, or else the oldest."""
     found = session.execute(_DEFAULT_LIST).first()
     if found is None:
-        raise NotFound("No mailing list exists yet; run `flask demo seed` or create one.")
-    return ListRef(*found)
-
-
-def public_list(session: Executor, slug: str | None) -> ListRef:
-    """The list a public form names, or the default; private lists are never public."""
-    if not slug:
-        return default_list(session)
-    found = session.execute(_PUBLIC_LIST, {"slug": slug}).first() if storable(slug) else None
-    if found is None:
-        raise InvalidInput("list", "That newsletter does not exist.")
+        raise NotFound(NO_LIST_YET)
     return ListRef(*found)
 
 
@@ -66,50 +57,70 @@ def public_lists(session: Session) -> list[MailingList]:
     ))
 
 
-# The signup hot path's two upserts, as text: SQLAlchemy's ON CONFLICT constructs are
-# not cacheable, so they would be compiled again on every request. PostgreSQL and
-# SQLite share this syntax.
+# The sign-up's statements, as text: SQLAlchemy's ON CONFLICT constructs are not
+# cacheable, so they would be compiled again on every request. PostgreSQL and SQLite
+# share this syntax.
 _UPSERT_SUBSCRIBER = text("""
-    INSERT INTO subscribers (email, full_name, created_at) VALUES (:email, :full_name, :created_at)
+    INSERT INTO subscribers (email, full_name, created_at) VALUES (:email, :full_name, :now)
     ON CONFLICT (lower(email)) DO UPDATE SET full_name =
         CASE WHEN subscribers.full_name = '' THEN excluded.full_name ELSE subscribers.full_name END
     RETURNING id, email, full_name, suppressed_at
-""").bindparams(bindparam("created_at", type_=UTCDateTime())).columns(
+""").bindparams(bindparam("now", type_=UTCDateTime())).columns(
     id=Integer(), email=String(), full_name=String(), suppressed_at=UTCDateTime())
-_UPSERT_SUBSCRIPTION = text(f"""
+
+# The subscription to the list a form names, or to the default list: a new pending
+# one, or the existing one with its request time renewed (unless it is confirmed).
+# It finds the list, and returns its name and the throttle's reading, in the same
+# round trip; the reading is taken under the subscriber's row lock, which the
+# statement before took.
+_UPSERT_SUBSCRIPTION = """
     INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at,
                                source_url, referrer, utm)
-    VALUES (:subscriber_id, :list_id, 'pending', :now, :now, :now, :source_url, :referrer, :utm)
+    SELECT :subscriber_id, id, 'pending', :now, :now, :now, :source_url, :referrer, :utm
+    FROM mailing_lists WHERE {which_list} ORDER BY is_default DESC, id LIMIT 1
     ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at =
         CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
              ELSE excluded.requested_at END
-    RETURNING id, status,
-        {outbox.OPT_IN_MAILS_TODAY_SQL} AS opt_in_mails_today, {outbox.LATEST_OPT_IN_MAIL_SQL} AS latest_opt_in_mail
-""").bindparams(  # noqa: S608 (fragments are constants)
-    bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
-    bindparam("utm", type_=Subscription.__table__.c.utm.type)).columns(
-    id=Integer(), status=String(), opt_in_mails_today=Integer(), latest_opt_in_mail=UTCDateTime())
+    RETURNING id, status, list_id,
+        (SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id) AS list_name,
+        {mails_today} AS opt_in_mails_today, {latest_mail} AS latest_opt_in_mail
+"""
 
 
-def _upsert_subscriber(session: Executor, email: str, full_name: str):
+def _subscription_upsert(which_list: str):
+    return text(_UPSERT_SUBSCRIPTION.format(
+        which_list=which_list, mails_today=outbox.OPT_IN_MAILS_TODAY_SQL, latest_mail=outbox.LATEST_OPT_IN_MAIL_SQL,
+    )).bindparams(
+        bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
+        bindparam("utm", type_=Subscription.__table__.c.utm.type),
+    ).columns(id=Integer(), status=String(), list_id=Integer(), list_name=String(),
+              opt_in_mails_today=Integer(), latest_opt_in_mail=UTCDateTime())
+
+
+_UPSERT_INTO_DEFAULT_LIST = _subscription_upsert("true")
+_UPSERT_INTO_NAMED_LIST = _subscription_upsert("slug = :slug AND is_public")  # private lists are never public
+
+
+def _upsert_subscriber(connection: Connection, email: str, full_name: str, now: datetime):
     """Insert the subscriber, or take the existing one (filling in a missing name),
     in one statement that also locks its row. Concurrent sign-ups for one address
     meet at the unique index and then queue behind that lock."""
-    return session.execute(_UPSERT_SUBSCRIBER,
-                           {"email": email, "full_name": full_name, "created_at": utcnow()}).one()
+    return connection.execute(_UPSERT_SUBSCRIBER, {"email": email, "full_name": full_name, "now": now}).one()
 
 
-def _upsert_subscription(session: Executor, subscriber, list_id: int, origin: ConsentOrigin):
-    """A new pending subscription, or the existing one with its request time renewed
-    (unless it is confirmed). Returns its id and status, and the opt-in mail recently
-    queued to the subscriber: we hold their row lock, so no other sign-up can add to it."""
-    now = utcnow()
-    found = session.execute(_UPSERT_SUBSCRIPTION, {
-        "subscriber_id": subscriber.id, "list_id": list_id, "now": now,
-        "source_url": origin.source_url, "referrer": origin.referrer, "utm": origin.utm or None,
-        **outbox.recent_opt_in_mail_params(subscriber.email, now),
-    }).one()
-    return found.id, found.status, outbox.RecentOptInMail(found.opt_in_mails_today, found.latest_opt_in_mail, now)
+def _upsert_subscription(connection: Connection, subscriber, list_slug: str | None, origin: ConsentOrigin,
+                         now: datetime):
+    """The subscription row (see _UPSERT_SUBSCRIPTION); the list must exist and, if named, be public."""
+    params = {"subscriber_id": subscriber.id, "now": now, "source_url": origin.source_url,
+              "referrer": origin.referrer, "utm": origin.utm or None,
+              **outbox.recent_opt_in_mail_params(subscriber.email, now)}
+    if list_slug:
+        found = connection.execute(_UPSERT_INTO_NAMED_LIST, {**params, "slug": list_slug}).first()
+    else:
+        found = connection.execute(_UPSERT_INTO_DEFAULT_LIST, params).first()
+    if found is None:
+        raise InvalidInput("list", NO_SUCH_LIST) if list_slug else NotFound(NO_LIST_YET)
+    return found
 
 
 def confirm_url(subscription_id: int) -> str:
@@ -136,17 +147,20 @@ def subscribe(
         raw_email, check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"]
     )
     full_name = clean_full_name(raw_full_name)
+    if list_slug and not storable(list_slug):
+        raise InvalidInput("list", NO_SUCH_LIST)
+    now = utcnow()
     with write_connection() as connection:
-        mailing_list = public_list(connection, list_slug)
-        subscriber = _upsert_subscriber(connection, email, full_name)
-        subscription_id, status, recent_mail = _upsert_subscription(connection, subscriber, mailing_list.id, origin)
-        if status != SubscriptionStatus.CONFIRMED.value:
+        subscriber = _upsert_subscriber(connection, email, full_name, now)
+        subscription = _upsert_subscription(connection, subscriber, list_slug, origin, now)
+        confirmed = subscription.status == SubscriptionStatus.CONFIRMED.value
+        if not confirmed:
             consent.record(connection, ConsentAction.SUBSCRIBE_REQUESTED, origin,
-                           subscriber_id=subscriber.id, list_id=mailing_list.id)
+                           subscriber_id=subscriber.id, list_id=subscription.list_id)
         send_opt_in_mail(connection, OptInMail(
-            subscription_id, status == SubscriptionStatus.CONFIRMED.value, subscriber.id, subscriber.email,
-            subscriber.full_name, mailing_list.id, mailing_list.name, subscriber.suppressed_at is not None),
-            recent_mail)
+            subscription.id, confirmed, subscriber.id, subscriber.email, subscriber.full_name,
+            subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None),
+            outbox.RecentOptInMail(subscription.opt_in_mails_today, subscription.latest_opt_in_mail, now))
 
 
 @dataclass(frozen=True)

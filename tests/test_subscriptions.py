@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import ConsentAction, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
 from services import subscriptions
-from services.errors import InvalidInput, InvalidToken
+from services.errors import InvalidInput, InvalidToken, NotFound
 from tests.conftest import link_path, outbox_rows
 
 
@@ -160,6 +160,20 @@ def test_private_lists_cannot_be_joined_from_public_forms(newsletter, make_list,
     with pytest.raises(InvalidInput):
         subscriptions.subscribe("x@example.com", "", origin, list_slug="staff-only")
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
+
+
+def test_a_form_naming_a_public_list_joins_that_list_and_its_mail_names_it(newsletter, make_list, origin):
+    weekly = make_list("weekly")
+    subscriptions.subscribe("named@example.com", "", origin, list_slug="weekly")
+    assert only_subscription().list_id == weekly.id
+    assert weekly.name in outbox_rows()[0].subject
+
+
+def test_signing_up_before_any_list_exists_is_refused_and_writes_nothing(app, origin):
+    with pytest.raises(NotFound):
+        subscriptions.subscribe("early@example.com", "", origin)
+    assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
+    assert outbox_rows() == []
 
 
 def test_preferences_join_and_leave_public_lists(newsletter, make_list, origin, deliver):
