@@ -48,16 +48,17 @@ THANKS = "We have sent you an email: open it and follow the link to finish."
 LOCK_WAIT_S = 10
 
 STATEMENTS = {
-    "list": "SELECT id, name FROM mailing_lists ORDER BY is_default DESC, id LIMIT 1",
     "subscriber": (
         "INSERT INTO subscribers (email, full_name, created_at) VALUES ({p}, {p}, {p}) "
         "ON CONFLICT (lower(email)) DO UPDATE SET full_name = CASE WHEN subscribers.full_name = '' "
         "THEN excluded.full_name ELSE subscribers.full_name END RETURNING id, email, full_name, suppressed_at"),
     "subscription": (
         "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at, "
-        "source_url, referrer, utm) VALUES ({p}, {p}, 'pending', {p}, {p}, {p}, {p}, {p}, {p}) "
+        "source_url, referrer, utm) SELECT {p}, id, 'pending', {p}, {p}, {p}, {p}, {p}, {p} FROM mailing_lists "
+        "WHERE true ORDER BY is_default DESC, id LIMIT 1 "  # the default list, found in the same round trip
         "ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at = CASE WHEN subscriptions.status = "
-        "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END RETURNING id, status, "
+        "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END RETURNING id, status, list_id, "
+        "(SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id), "
         # the throttle's reading, taken under the subscriber's row lock as Roster takes it
         "(SELECT count(*) FROM outbox_messages WHERE recipient = {p} AND category = 'opt_in' AND created_at > {p}), "
         "(SELECT max(created_at) FROM outbox_messages WHERE recipient = {p} AND category = 'opt_in' "
@@ -136,9 +137,9 @@ def create_app(config: dict | None = None) -> Flask:
     confirm_links = URLSafeTimedSerializer([app.secret_key], salt="roster.confirm-subscription")
     leave_links = URLSafeTimedSerializer([app.secret_key], salt="roster.unsubscribe")
 
-    def queue_mail(db, now, subscriber, subscription, mailing_list) -> None:
-        (subscriber_id, email, name, suppressed_at), (subscription_id, status, sent_today, latest), \
-            (list_id, list_name) = subscriber, subscription, mailing_list
+    def queue_mail(db, now, subscriber, subscription) -> None:
+        (subscriber_id, email, name, suppressed_at), (subscription_id, status, list_id, list_name, sent_today, latest) \
+            = subscriber, subscription
         if isinstance(latest, str):
             latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)
         if suppressed_at is not None or sent_today >= DAILY_LIMIT or (latest and latest > now - MIN_INTERVAL):
@@ -167,17 +168,16 @@ def create_app(config: dict | None = None) -> Flask:
         at = database.time(now)
         database.begin(db)
         try:
-            mailing_list = db.execute(sql["list"]).fetchone()
             subscriber = db.execute(sql["subscriber"], (email, name, at)).fetchone()
             since = database.time(now - timedelta(days=1))
             subscription = db.execute(sql["subscription"], (
-                subscriber[0], mailing_list[0], at, at, at, source_url, request.referrer,
+                subscriber[0], at, at, at, source_url, request.referrer,
                 json.dumps(utm) if utm else None, subscriber[1], since, subscriber[1], since)).fetchone()
             if subscription[1] != "confirmed":
                 user_agent = (request.user_agent.string or "")[:500] or None
-                db.execute(sql["consent"], (subscriber[0], mailing_list[0], at, form, WORDING, request.remote_addr,
+                db.execute(sql["consent"], (subscriber[0], subscription[2], at, form, WORDING, request.remote_addr,
                                             user_agent, (source_url or "")[:2000] or None))
-            queue_mail(db, now, subscriber, subscription, mailing_list)
+            queue_mail(db, now, subscriber, subscription)
         except BaseException:
             database.end(db, commit=False)
             raise
