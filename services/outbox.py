@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, exists, func, insert, select, text
+from sqlalchemy import Integer, bindparam, column, exists, func, insert, select, text
 
 from models import OutboxMessage, OutboxStatus, Subscriber
 from models.base import UTCDateTime, utcnow
@@ -84,7 +84,8 @@ LATEST_OPT_IN_MAIL_SQL = ("(SELECT max(created_at) FROM outbox_messages WHERE re
                           " AND category = :category AND created_at > :since)")
 _RECENT_OPT_IN_MAIL = text(
     f"SELECT {OPT_IN_MAILS_TODAY_SQL} AS mails_today, {LATEST_OPT_IN_MAIL_SQL} AS latest_mail"
-).bindparams(bindparam("since", type_=UTCDateTime())).columns(mails_today=Integer(), latest_mail=UTCDateTime())
+).bindparams(bindparam("since", type_=UTCDateTime())).columns(
+    column("mails_today", Integer), column("latest_mail", UTCDateTime))  # in order: the result layout is then cached
 
 
 class RecentOptInMail(NamedTuple):

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Connection, Integer, String, bindparam, select, text
+from sqlalchemy import Connection, Integer, String, bindparam, column, select, text
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -59,14 +59,16 @@ def public_lists(session: Session) -> list[MailingList]:
 
 # The sign-up's statements, as text: SQLAlchemy's ON CONFLICT constructs are not
 # cacheable, so they would be compiled again on every request. PostgreSQL and SQLite
-# share this syntax.
+# share this syntax. Result columns are given in order, so that SQLAlchemy keeps the
+# result's layout rather than matching names on every execution.
 _UPSERT_SUBSCRIBER = text("""
     INSERT INTO subscribers (email, full_name, created_at) VALUES (:email, :full_name, :now)
     ON CONFLICT (lower(email)) DO UPDATE SET full_name =
         CASE WHEN subscribers.full_name = '' THEN excluded.full_name ELSE subscribers.full_name END
     RETURNING id, email, full_name, suppressed_at
 """).bindparams(bindparam("now", type_=UTCDateTime())).columns(
-    id=Integer(), email=String(), full_name=String(), suppressed_at=UTCDateTime())
+    column("id", Integer), column("email", String), column("full_name", String),
+    column("suppressed_at", UTCDateTime))
 
 # The subscription to the list a form names, or to the default list: a new pending
 # one, or the existing one with its request time renewed (unless it is confirmed).
@@ -93,8 +95,9 @@ def _subscription_upsert(which_list: str):
     )).bindparams(
         bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
         bindparam("utm", type_=Subscription.__table__.c.utm.type),
-    ).columns(id=Integer(), status=String(), list_id=Integer(), list_name=String(),
-              opt_in_mails_today=Integer(), latest_opt_in_mail=UTCDateTime())
+    ).columns(column("id", Integer), column("status", String), column("list_id", Integer),
+              column("list_name", String), column("opt_in_mails_today", Integer),
+              column("latest_opt_in_mail", UTCDateTime))
 
 
 _UPSERT_INTO_DEFAULT_LIST = _subscription_upsert("true")
