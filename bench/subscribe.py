@@ -5,6 +5,7 @@ sign-up written by hand in a bare Flask app (`handwritten_app.py`)."""
 
 import os
 import re
+import statistics
 import tempfile
 import urllib.request
 from pathlib import Path
@@ -12,8 +13,12 @@ from pathlib import Path
 from bench.common import ROOT, Figure, Gunicorn, LoadResult, flask_cli, fresh_postgres_database, wrk
 
 HERE = Path(__file__).resolve().parent
-SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 CONNECTIONS = 16
+# The servers under comparison run side by side and take load in turns, ROUNDS times
+# ROUND_SECONDS each, so that a slow spell on a shared machine falls on all of them
+# rather than on whichever happened to run then.
+ROUNDS = 2
+ROUND_SECONDS = int(os.environ.get("BENCH_SECONDS", "4")) // ROUNDS
 # Each server first takes load unmeasured: workers import lazily, compile templates and
 # prepare statements on their first requests, which is not what a running service does.
 WARM_UP_SECONDS = 1
@@ -69,16 +74,30 @@ def load_figures(label: str, database: str, workers: int, ours, bare, by_hand, r
             against(by_hand, f"{label} against the same sign-up by hand, {setup}", TARGET)]
 
 
-def measure(url: str, load: dict) -> LoadResult:
-    wrk(url + "/subscribe", HERE / "subscribe.lua", load, WARM_UP_SECONDS, CONNECTIONS)
-    return wrk(url + "/subscribe", HERE / "subscribe.lua", load, SECONDS, CONNECTIONS)
+def measure_in_turns(loads: list[tuple[str, dict]]) -> list[LoadResult]:
+    """Each (server URL, load) warmed up, then measured in turns with the others."""
+    for url, load in loads:
+        wrk(url + "/subscribe", HERE / "subscribe.lua", load, WARM_UP_SECONDS, CONNECTIONS)
+    rounds = [[wrk(url + "/subscribe", HERE / "subscribe.lua", load, ROUND_SECONDS, CONNECTIONS)
+               for url, load in loads] for _ in range(ROUNDS)]
+    return [combined([results[index] for results in rounds]) for index in range(len(loads))]
+
+
+def combined(results: list[LoadResult]) -> LoadResult:
+    """Rounds of one load as one: throughput over all of them, the worst p99."""
+    return LoadResult(
+        requests_per_second=statistics.fmean(result.requests_per_second for result in results),
+        p50_ms=statistics.median(result.p50_ms for result in results),
+        p99_ms=max(result.p99_ms for result in results),
+        requests=sum(result.requests for result in results),
+        errors=sum(result.errors for result in results))
 
 
 ENDPOINTS = (("POST /subscribe", hosted_form_load), ("POST /embed/subscribe", embed_form_load))
 
 
 def run_config(database: str, workers: int, port: int) -> list[Figure]:
-    """The baselines, then both of our sign-up endpoints, on one database and worker count."""
+    """The baselines and both of our sign-up endpoints, in turns, on one database and worker count."""
     with tempfile.TemporaryDirectory() as tmp:
         if database == "postgresql":
             roster_db = fresh_postgres_database("roster_bench")
@@ -88,26 +107,21 @@ def run_config(database: str, workers: int, port: int) -> list[Figure]:
             roster_db, by_hand_db = f"sqlite:///{tmp}/roster.sqlite3", f"sqlite:///{tmp}/by_hand.sqlite3"
             bare_db = f"{tmp}/baseline.sqlite3"
 
-        with Gunicorn("bench.baseline_app:app", workers, port, {"BASELINE_DATABASE": bare_db}) as bare_app:
-            bare = measure(bare_app.url, {})
-
-        by_hand = {}
-        env = roster_env(by_hand_db)
-        flask_cli(env, "db", "upgrade")
-        flask_cli(env, "demo", "seed")
-        with Gunicorn("bench.handwritten_app:create_app()", workers, port + 1, env) as by_hand_app:
-            for label, load in ENDPOINTS:
-                by_hand[label] = measure(by_hand_app.url, load(by_hand_app.url))
-
-        env = roster_env(roster_db)
-        flask_cli(env, "db", "upgrade")
-        flask_cli(env, "demo", "seed")
+        for env in (roster_env(by_hand_db), roster_env(roster_db)):
+            flask_cli(env, "db", "upgrade")
+            flask_cli(env, "demo", "seed")
         figures = []
-        with Gunicorn("app:create_app()", workers, port + 2, env) as roster:
+        with (Gunicorn("bench.baseline_app:app", workers, port, {"BASELINE_DATABASE": bare_db}) as bare_app,
+              Gunicorn("bench.handwritten_app:create_app()", workers, port + 1, roster_env(by_hand_db)) as by_hand_app,
+              Gunicorn("app:create_app()", workers, port + 2, roster_env(roster_db)) as roster):
+            bare = None
             for label, load in ENDPOINTS:
-                ours = measure(roster.url, load(roster.url))
-                figures += load_figures(label, database, workers, ours, bare, by_hand[label],
-                                        roster.worker_peak_rss_mb())
+                turns = [(by_hand_app.url, load(by_hand_app.url)), (roster.url, load(roster.url))]
+                if bare is None:  # the bare insert has one endpoint: measured in turns with the first
+                    bare, by_hand, ours = measure_in_turns([(bare_app.url, {}), *turns])
+                else:
+                    by_hand, ours = measure_in_turns(turns)
+                figures += load_figures(label, database, workers, ours, bare, by_hand, roster.worker_peak_rss_mb())
     return figures
 
 
