@@ -13,13 +13,18 @@ UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content
 UTM_MAX_LENGTH = 200
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+# URLs this long are not cached, so that posted values cannot pin much memory.
+_LONGEST_CACHED_URL = 2048
 
 
-# Cached: an embed sign-up asks about the same few origins (the allow-list, the post's
-# Origin, its article) several times, and parsing a URL is not cheap.
-@lru_cache(maxsize=256)
 def origin_of(url: str | None) -> str | None:
     """The `scheme://host[:port]` of an absolute http(s) URL, lower-cased, default port dropped."""
+    if url is not None and len(url) <= _LONGEST_CACHED_URL:
+        return _cached_origin_of(url)
+    return _origin_of(url)
+
+
+def _origin_of(url: str | None) -> str | None:
     if not url or _CONTROL_CHARACTER.search(url):
         return None
     try:
@@ -36,6 +41,11 @@ def origin_of(url: str | None) -> str | None:
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
     return f"{scheme}://{host}"
+
+
+# An embed sign-up asks about the same few origins (the allow-list, the post's Origin,
+# its article) several times, and parsing a URL is not cheap.
+_cached_origin_of = lru_cache(maxsize=256)(_origin_of)
 
 
 def normalise_origins(origins: Iterable[str]) -> list[str]:

@@ -1,5 +1,6 @@
 """The pure origin rules behind the embed and the API."""
 
+from services import origins
 from services.origins import is_allowed, origin_of, request_origin, safe_next, split_source
 
 ALLOWED = ["https://news.example", "http://localhost:5001/"]
@@ -12,6 +13,13 @@ def test_origin_of_normalises_and_refuses_what_is_not_http():
     for bad in (None, "", "javascript:alert(1)", "//news.example/x", "ftp://news.example", "https://news.example\x00/",
                 "http://host:notaport/"):
         assert origin_of(bad) is None, bad
+
+
+def test_long_posted_urls_are_answered_but_not_kept_in_the_cache():
+    cached = origins._cached_origin_of.cache_info().currsize
+    long_url = "https://news.example/story?" + "x" * 100_000
+    assert origin_of(long_url) == "https://news.example"
+    assert origins._cached_origin_of.cache_info().currsize == cached
 
 
 def test_request_origin_prefers_origin_and_treats_null_as_missing():
