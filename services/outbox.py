@@ -78,20 +78,20 @@ def enqueue(
 
 # The throttle's reading as SQL, so that a sign-up can take it in the RETURNING of its
 # subscription upsert, one round trip fewer; opt_in_mail_allowed() asks it on its own.
-OPT_IN_MAILS_TODAY_SQL = ("(SELECT count(*) FROM outbox_messages WHERE recipient = :recipient"
+OPT_IN_MAILS_IN_A_DAY_SQL = ("(SELECT count(*) FROM outbox_messages WHERE recipient = :recipient"
                           " AND category = :category AND created_at > :since)")
 LATEST_OPT_IN_MAIL_SQL = ("(SELECT max(created_at) FROM outbox_messages WHERE recipient = :recipient"
                           " AND category = :category AND created_at > :since)")
 _RECENT_OPT_IN_MAIL = text(
-    f"SELECT {OPT_IN_MAILS_TODAY_SQL} AS mails_today, {LATEST_OPT_IN_MAIL_SQL} AS latest_mail"
+    f"SELECT {OPT_IN_MAILS_IN_A_DAY_SQL} AS mails_in_a_day, {LATEST_OPT_IN_MAIL_SQL} AS latest_mail"
 ).bindparams(bindparam("since", type_=UTCDateTime())).columns(
-    column("mails_today", Integer), column("latest_mail", UTCDateTime))  # in order: the result layout is then cached
+    column("mails_in_a_day", Integer), column("latest_mail", UTCDateTime))  # in order: the result layout is then cached
 
 
 class RecentOptInMail(NamedTuple):
     """The opt-in mail queued to one address in the day before `as_of`: how many, the latest."""
 
-    count: int
+    sent: int
     latest: datetime | None
     as_of: datetime
 
@@ -106,14 +106,14 @@ def opt_in_mail_allowed(session: Executor, recipient: str, category: str = OPT_I
 
     The caller holds a lock on the recipient's subscriber row (or SQLite's write
     lock), so concurrent submissions see each other's queued mail. `recent`: the
-    reading, when the caller has taken it under that lock.
+    reading for this recipient and category, when the caller has taken it under that lock.
     """
     if recent is None:
         now = utcnow()
         recent = RecentOptInMail(*session.execute(
             _RECENT_OPT_IN_MAIL, recent_opt_in_mail_params(recipient, now, category)).one(), now)
     config = current_app.config
-    if recent.count >= config["OPT_IN_MAIL_DAILY_LIMIT"]:
+    if recent.sent >= config["OPT_IN_MAIL_DAILY_LIMIT"]:
         return False
     interval_start = recent.as_of - timedelta(seconds=config["OPT_IN_MAIL_MIN_INTERVAL_SECONDS"])
     return recent.latest is None or recent.latest <= interval_start

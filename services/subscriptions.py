@@ -73,8 +73,9 @@ _UPSERT_SUBSCRIBER = text("""
 # The subscription to the list a form names, or to the default list: a new pending
 # one, or the existing one with its request time renewed (unless it is confirmed).
 # It finds the list, and returns its name and the throttle's reading, in the same
-# round trip; the reading is taken under the subscriber's row lock, which the
-# statement before took.
+# round trip. The reading must stay in this statement, after the subscriber upsert:
+# that one takes the subscriber's row lock, and on PostgreSQL only a later statement
+# sees the mail queued by a sign-up that held the lock before us.
 _UPSERT_SUBSCRIPTION = """
     INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at,
                                source_url, referrer, utm)
@@ -85,18 +86,19 @@ _UPSERT_SUBSCRIPTION = """
              ELSE excluded.requested_at END
     RETURNING id, status, list_id,
         (SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id) AS list_name,
-        {mails_today} AS opt_in_mails_today, {latest_mail} AS latest_opt_in_mail
+        {mails_in_a_day} AS opt_in_mails_in_a_day, {latest_mail} AS latest_opt_in_mail
 """
 
 
 def _subscription_upsert(which_list: str):
     return text(_UPSERT_SUBSCRIPTION.format(
-        which_list=which_list, mails_today=outbox.OPT_IN_MAILS_TODAY_SQL, latest_mail=outbox.LATEST_OPT_IN_MAIL_SQL,
+        which_list=which_list, mails_in_a_day=outbox.OPT_IN_MAILS_IN_A_DAY_SQL,
+        latest_mail=outbox.LATEST_OPT_IN_MAIL_SQL,
     )).bindparams(
         bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
         bindparam("utm", type_=Subscription.__table__.c.utm.type),
     ).columns(column("id", Integer), column("status", String), column("list_id", Integer),
-              column("list_name", String), column("opt_in_mails_today", Integer),
+              column("list_name", String), column("opt_in_mails_in_a_day", Integer),
               column("latest_opt_in_mail", UTCDateTime))
 
 
@@ -152,8 +154,8 @@ def subscribe(
     full_name = clean_full_name(raw_full_name)
     if list_slug and not storable(list_slug):
         raise InvalidInput("list", NO_SUCH_LIST)
-    now = utcnow()
     with write_connection() as connection:
+        now = utcnow()  # once the lock is ours: rows and the throttle's window agree
         subscriber = _upsert_subscriber(connection, email, full_name, now)
         subscription = _upsert_subscription(connection, subscriber, list_slug, origin, now)
         confirmed = subscription.status == SubscriptionStatus.CONFIRMED.value
@@ -163,7 +165,7 @@ def subscribe(
         send_opt_in_mail(connection, OptInMail(
             subscription.id, confirmed, subscriber.id, subscriber.email, subscriber.full_name,
             subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None),
-            outbox.RecentOptInMail(subscription.opt_in_mails_today, subscription.latest_opt_in_mail, now))
+            outbox.RecentOptInMail(subscription.opt_in_mails_in_a_day, subscription.latest_opt_in_mail, now))
 
 
 @dataclass(frozen=True)

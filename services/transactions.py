@@ -98,17 +98,17 @@ def write_transaction() -> Iterator[Session]:
 @contextmanager
 def write_connection() -> Iterator[Connection]:
     """write_transaction() for a use case of Core statements only, on a Connection of its
-    own: without the Session's bookkeeping an empty write transaction costs half as much
-    (144 → 71 µs on SQLite), the price of a statement and a half. Commit on success,
-    roll back on error."""
+    own: without the Session's bookkeeping an empty write transaction costs about half as
+    much. Commit on success, roll back on error. Not to be nested in another write."""
     _end_read_transaction()
     with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():
         yield connection
 
 
 def _end_read_transaction() -> None:
-    """A view may have read before calling us; end that read-only transaction, so that
-    it reads what we write (and, on SQLite, holds no snapshot while we wait for the lock)."""
+    """End the Session's transaction if the caller began one (views read before calling
+    us), as write_transaction() always did: the caller then reads what we write, and on
+    SQLite holds no snapshot while we wait for the lock."""
     if db.session.registry.has() and (session := db.session()).in_transaction():
         session.commit()
 
