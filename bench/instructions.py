@@ -1,6 +1,7 @@
-"""Instructions per sign-up, counted by callgrind. Unlike time, the count does not move
-with the machine, so two versions of the code compare exactly. Not part of `make bench`:
-each count takes minutes under valgrind (`apt-get install -y valgrind`).
+"""Instructions per sign-up, counted by callgrind. The count moves far less than time with
+the machine and its load, so two versions of the code compare closely on a noisy VM. Not
+part of `make bench`: each count takes minutes under valgrind (`apt-get install -y
+valgrind`). It counts SQLite only: PostgreSQL's work is in its server.
 
     .venv/bin/python -m bench.instructions
 
@@ -26,8 +27,8 @@ APPS, FORMS = ("roster", "by hand"), ("hosted", "embed")
 HTTPS = "https://127.0.0.1"  # production cookies are Secure, and its CSRF check wants a same-site Referer
 
 
-def sign_ups(app_name: str, form: str, how_many: int) -> None:
-    """Run in the counted process: set up a database, then sign up WARM_UP + how_many readers."""
+def sign_ups(app_name: str, form: str, how_many: int, warm_up: int = WARM_UP) -> None:
+    """Run in the counted process: set up a database, then sign up warm_up + how_many readers."""
     with tempfile.TemporaryDirectory() as tmp:
         env = roster_env(f"sqlite:///{tmp}/roster.sqlite3")
         flask_cli(env, "db", "upgrade")
@@ -58,7 +59,7 @@ def sign_ups(app_name: str, form: str, how_many: int) -> None:
             }).status_code
 
         sign_up, answer = (hosted, 303) if form == "hosted" else (embed, 200)
-        for _ in range(WARM_UP + how_many):
+        for _ in range(warm_up + how_many):
             if (status := sign_up()) != answer:
                 raise RuntimeError(f"{app_name} {form} sign-up answered {status}")
 
@@ -67,7 +68,9 @@ def instructions(app_name: str, form: str, how_many: int) -> int:
     result = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
          sys.executable, "-m", "bench.instructions", "--sign-ups", app_name, form, str(how_many)],
-        cwd=ROOT, capture_output=True, text=True, check=True)
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    if result.returncode != 0:
+        raise RuntimeError(f"{app_name} {form}: {result.stderr[-3000:]}")
     return int(re.search(r"Collected : (\d+)", result.stderr).group(1))
 
 
@@ -78,8 +81,8 @@ def per_sign_up(app_name: str, form: str) -> float:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--sign-ups"]:
-        sign_ups(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    if sys.argv[1:2] == ["--sign-ups"]:  # app, form, how many[, warm-up]
+        sign_ups(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:6]))
         return
     if not shutil.which("valgrind"):
         raise SystemExit("this needs valgrind: apt-get install -y valgrind")

@@ -15,10 +15,10 @@ from bench.common import ROOT, Figure, Gunicorn, LoadResult, flask_cli, fresh_po
 HERE = Path(__file__).resolve().parent
 CONNECTIONS = 16
 # The servers under comparison run side by side and take load in turns, ROUNDS times
-# ROUND_SECONDS each, so that a slow spell on a shared machine falls on all of them
-# rather than on whichever happened to run then.
+# ROUND_SECONDS each (the second round in reverse order), so that a slow spell on a
+# shared machine falls on all of them rather than on whichever happened to run then.
 ROUNDS = 2
-ROUND_SECONDS = int(os.environ.get("BENCH_SECONDS", "4")) // ROUNDS
+ROUND_SECONDS = max(1, int(os.environ.get("BENCH_SECONDS", "4")) // ROUNDS)
 # Each server first takes load unmeasured: workers import lazily, compile templates and
 # prepare statements on their first requests, which is not what a running service does.
 WARM_UP_SECONDS = 1
@@ -78,13 +78,18 @@ def measure_in_turns(loads: list[tuple[str, dict]]) -> list[LoadResult]:
     """Each (server URL, load) warmed up, then measured in turns with the others."""
     for url, load in loads:
         wrk(url + "/subscribe", HERE / "subscribe.lua", load, WARM_UP_SECONDS, CONNECTIONS)
-    rounds = [[wrk(url + "/subscribe", HERE / "subscribe.lua", load, ROUND_SECONDS, CONNECTIONS)
-               for url, load in loads] for _ in range(ROUNDS)]
-    return [combined([results[index] for results in rounds]) for index in range(len(loads))]
+    results: list[list[LoadResult]] = [[] for _ in loads]
+    for round_number in range(ROUNDS):
+        order = range(len(loads)) if round_number % 2 == 0 else reversed(range(len(loads)))
+        for index in order:
+            url, load = loads[index]
+            results[index].append(wrk(url + "/subscribe", HERE / "subscribe.lua", load, ROUND_SECONDS, CONNECTIONS))
+    return [combined(rounds) for rounds in results]
 
 
 def combined(results: list[LoadResult]) -> LoadResult:
-    """Rounds of one load as one: throughput over all of them, the worst p99."""
+    """Rounds of one load as one: the mean throughput (rounds are equally long), the
+    median of the rounds' p50s, and the worst round's p99."""
     return LoadResult(
         requests_per_second=statistics.fmean(result.requests_per_second for result in results),
         p50_ms=statistics.median(result.p50_ms for result in results),
