@@ -79,7 +79,7 @@ def enqueue(
 # The throttle's reading as SQL, so that a sign-up can take it in the RETURNING of its
 # subscription upsert, one round trip fewer; opt_in_mail_allowed() asks it on its own.
 OPT_IN_MAILS_IN_A_DAY_SQL = ("(SELECT count(*) FROM outbox_messages WHERE recipient = :recipient"
-                          " AND category = :category AND created_at > :since)")
+                             " AND category = :category AND created_at > :since)")
 LATEST_OPT_IN_MAIL_SQL = ("(SELECT max(created_at) FROM outbox_messages WHERE recipient = :recipient"
                           " AND category = :category AND created_at > :since)")
 _RECENT_OPT_IN_MAIL = text(

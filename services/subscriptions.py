@@ -155,7 +155,7 @@ def subscribe(
     if list_slug and not storable(list_slug):
         raise InvalidInput("list", NO_SUCH_LIST)
     with write_connection() as connection:
-        now = utcnow()  # once the lock is ours: rows and the throttle's window agree
+        now = utcnow()  # inside the transaction: one time for its rows and the throttle's window
         subscriber = _upsert_subscriber(connection, email, full_name, now)
         subscription = _upsert_subscription(connection, subscriber, list_slug, origin, now)
         confirmed = subscription.status == SubscriptionStatus.CONFIRMED.value
