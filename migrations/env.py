@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from models.name_search import made_by_models
+
 config = context.config
 fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
@@ -30,6 +32,7 @@ def run_migrations_online():
 
     configure_args = dict(current_app.extensions["migrate"].configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+    configure_args.setdefault("include_name", made_by_models)
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, **configure_args)
         with context.begin_transaction():

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models; importing this package registers every table."""
 
+from models import name_search  # noqa: F401  (SQLite's name index is made with the subscribers table)
 from models.aggregates import CachedAggregate
 from models.api_tokens import ApiToken, ApiTokenScope
 from models.base import Base

@@ -32,8 +32,9 @@ class Subscriber(Base):
 
 Index("uq_subscribers_email_lower", func.lower(Subscriber.email), unique=True)
 # The staff console pages subscribers newest first by (created_at, id). Name and address
-# ride along so that SQLite can search names (no index can) by scanning this index in page
-# order, stopping at a page of matches, and read the table only for the rows it shows.
+# ride along so that SQLite can search for a common name part by scanning this index in
+# page order, stopping at a page of matches (a rare one: models/name_search.py), and read
+# the table only for the rows it shows.
 Index("ix_subscribers_page_order", Subscriber.created_at, Subscriber.id, Subscriber.full_name, Subscriber.email)
 # PostgreSQL: address prefixes (LIKE 'p%') whatever the database's collation; names
 # anywhere through trigrams (pg_trgm).

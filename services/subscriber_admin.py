@@ -10,6 +10,7 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
+from models.name_search import SHORTEST_INDEXED_QUERY, names_containing
 from services import audit, subscriptions
 from services.audit import Actor
 from services.consent import STAFF_FORM, ConsentOrigin
@@ -64,10 +65,10 @@ def _after_prefix(prefix: str) -> str | None:
     return None
 
 
-def _text_match(dialect: str, query: str):
+def _text_match(session: Session, query: str):
     """Addresses that start with the query (an index serves that) or, unless the query
     has an "@", names that contain it anywhere; case-insensitively."""
-    if dialect == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # LIKE 'p%' uses the text_pattern_ops index; '%p%' the trigram index.
         folded = _like_escape(query.lower())
         address = func.lower(Subscriber.email).like(folded + "%", escape="\\")
@@ -75,23 +76,38 @@ def _text_match(dialect: str, query: str):
             return address
         return or_(address, func.lower(Subscriber.full_name).like("%" + folded + "%", escape="\\"))
     folded = query.translate(_ASCII_LOWER)
+    # A range of the unique index on lower(email): BINARY order is codepoint order.
+    lower_email, after = func.lower(Subscriber.email), _after_prefix(folded)
+    address = and_(lower_email >= folded, *([lower_email < after] if after else []))
     if "@" in query:
-        # A range of the unique index on lower(email): BINARY order is codepoint order.
-        lower_email, after = func.lower(Subscriber.email), _after_prefix(folded)
-        return and_(lower_email >= folded, *([lower_email < after] if after else []))
-    # No index can find a name part: test both columns on the page-order index, newest
-    # first, so a common term stops at a page of matches and a rare one reads no table rows.
+        return address
     escaped = _like_escape(folded)
-    return or_(Subscriber.email.like(escaped + "%", escape="\\"),
-               Subscriber.full_name.like("%" + escaped + "%", escape="\\"))
+    matches = or_(Subscriber.email.like(escaped + "%", escape="\\"),
+                  Subscriber.full_name.like("%" + escaped + "%", escape="\\"))
+    named = names_containing(query)
+    if len(query) < SHORTEST_INDEXED_QUERY or _more_than(session, named) or _more_than(
+            session, select(Subscriber.id).where(address)):
+        # Too short for trigrams, or common: reading the page-order index newest first
+        # soon finds a page of matches, where sorting every match would not.
+        return matches
+    # A rare term: its few candidates from the two indexes, then the same test as above.
+    return and_(or_(address, Subscriber.id.in_(named)), matches)
 
 
-def _filtered(dialect: str, filters: SubscriberFilter):
+# More candidates than this and a search reads the page-order index instead.
+MOST_CANDIDATES = 2000
+
+
+def _more_than(session: Session, candidates) -> bool:
+    return session.execute(candidates.offset(MOST_CANDIDATES).limit(1)).first() is not None
+
+
+def _filtered(session: Session, filters: SubscriberFilter):
     statement = select(Subscriber)
     if not (storable(filters.query) and storable(filters.source)):
         return statement.where(false())  # text no row can hold (a NUL byte) matches nothing
     if query := filters.query.strip():
-        statement = statement.where(_text_match(dialect, query))
+        statement = statement.where(_text_match(session, query))
     subscription_terms = []
     if filters.list_id is not None:
         subscription_terms.append(Subscription.list_id == filters.list_id)
@@ -114,7 +130,7 @@ def _filtered(dialect: str, filters: SubscriberFilter):
 def search(session: Session, filters: SubscriberFilter, cursor: str | None = None,
            size: int = DEFAULT_PAGE_SIZE) -> Page:
     """A page of subscribers, newest first, each with its subscriptions."""
-    statement = _filtered(session.get_bind().dialect.name, filters)
+    statement = _filtered(session, filters)
     page = keyset_page(session, statement, (Subscriber.created_at, Subscriber.id), cursor,
                        key_of=lambda s: (s.created_at, s.id), size=size)
     by_subscriber = defaultdict(list)

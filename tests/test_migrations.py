@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from extensions import db, migrate
 from models import Base
+from models.name_search import made_by_models, names_containing
 from tests.conftest import TEST_DATABASE_URL
 
 
@@ -53,7 +54,8 @@ def test_upgrade_from_empty_gives_the_models_schema(migration_app):
         # SQLite cannot reflect expression indexes; the test below checks that one.
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                   "include_name": made_by_models})
             assert compare_metadata(context, Base.metadata) == []
         command.check(migrate.get_config())  # what `flask db check` runs
 
@@ -117,3 +119,41 @@ def test_upgrade_turns_stored_json_null_campaigns_into_sql_null(migration_app):
     with db.engine.connect() as connection:
         with_campaign = connection.execute(text("SELECT list_id FROM subscriptions WHERE utm IS NOT NULL")).all()
     assert with_campaign == [(2,)]
+
+
+def name_index_schema(connection) -> list[tuple[str, str]]:
+    """SQLite's trigram index of names and its triggers, as the database holds them."""
+    return connection.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE name LIKE 'subscriber%name_search%' AND sql IS NOT NULL "
+        "ORDER BY name")).all()
+
+
+def test_sqlite_name_index_is_made_alike_by_the_migration_and_the_models(migration_app, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the trigram index of names is SQLite's (PostgreSQL has pg_trgm since 0010)")
+    upgrade()
+    with db.engine.connect() as connection:
+        migrated = name_index_schema(connection)
+    made = create_engine(f"sqlite:///{tmp_path / 'made.sqlite3'}")
+    Base.metadata.create_all(made)
+    with made.connect() as connection:
+        assert name_index_schema(connection) == migrated
+    made.dispose()
+    assert {"subscriber_name_search", "subscribers_name_search_delete", "subscribers_name_search_insert",
+            "subscribers_name_search_update"} <= {name for name, _ in migrated}
+
+
+def test_upgrade_indexes_the_names_already_there(migration_app):
+    upgrade(revision="0012")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO subscribers (email, full_name, created_at) VALUES ('ada@example.com', 'Ada Lovelace', "
+            "CURRENT_TIMESTAMP)"))
+    upgrade()
+    from services.subscriber_admin import SubscriberFilter, search
+
+    assert [row.subscriber.email for row in search(db.session, SubscriberFilter(query="lovelace")).items] == [
+        "ada@example.com"]
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.scalars(names_containing("lovelace")).all() == [1]
+    db.session.remove()
