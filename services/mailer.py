@@ -4,13 +4,28 @@ import base64
 import smtplib
 import sys
 import unicodedata
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
 from pathlib import Path
 
+from email_validator import validate_email
+
 from models import OutboxMessage
+
+
+class _UrlListHeader(UnstructuredHeader):
+    """RFC 2369's List-Unsubscribe: angle-bracketed URLs. The standard folding turns a URL
+    longer than a line (ours always are) into RFC 2047 encoded words, which mail clients
+    do not read as a URL, so one-click unsubscribe would be lost. Keep it on one line: a
+    header line may be 998 characters long."""
+
+    def fold(self, *, policy) -> str:
+        line = f"{self.name}: {self}"
+        if line.isascii() and len(line) <= 998:
+            return line + policy.linesep
+        return super().fold(policy=policy)
 
 
 class _HeaderClassCache(HeaderRegistry):
@@ -19,6 +34,7 @@ class _HeaderClassCache(HeaderRegistry):
 
     def __init__(self):
         super().__init__()
+        self.map_to_type("list-unsubscribe", _UrlListHeader)
         self._classes: dict[str, type] = {}
 
     def __getitem__(self, name: str) -> type:
@@ -37,11 +53,20 @@ def _safe_display_name(name: str) -> str:
     return "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
 
 
+def _ascii_domain(address: str) -> str:
+    """The address with its domain in IDNA ASCII (xn--…), as headers and SMTP need it: the
+    header folder would otherwise write encoded words into the domain. A local part that
+    is not ASCII stays as it is, for a relay that speaks SMTPUTF8."""
+    if address.isascii():
+        return address
+    return validate_email(address, check_deliverability=False).ascii_email or address
+
+
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = Address(display_name=_safe_display_name(row.recipient_name),
-                            addr_spec=row.recipient)
+                            addr_spec=_ascii_domain(row.recipient))
     message["Subject"] = row.subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = row.message_id

@@ -20,6 +20,7 @@ class SMTPSink:
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each mail's bytes as they arrived
         self.envelopes: list[tuple[str, list[str]]] = []
         self._arrived = threading.Condition()
         self._controller: Controller | None = None
@@ -34,6 +35,7 @@ class SMTPSink:
             return self.reply_with
         with self._arrived:
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.raw.append(envelope.content)
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             self._arrived.notify_all()
         return "250 OK"
