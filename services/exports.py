@@ -12,7 +12,7 @@ from models import ConsentAction, ConsentEvent, MailingList, Subscriber, Subscri
 from models.base import utcnow
 from services import audit
 from services.audit import Actor
-from services.csv_safety import CsvStream, csv_timestamp, download_name, escape_formula
+from services.csv_safety import FORMULA_TRIGGERS, CsvStream, csv_timestamp, download_name, escape_formula
 from services.errors import InvalidInput, NotFound
 from services.lists import list_by_slug
 
@@ -73,13 +73,21 @@ def export_statement(list_id: int | None, statuses: tuple[str, ...]):
     return statement
 
 
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)
+
+
 def _row_cells(row) -> tuple:
     """Split the name and escape the cells people typed; the rest are our own
-    timestamps, IPs and status words, which never start with a formula trigger."""
-    email, full_name, list_name, status, source, *consent = row
+    timestamps, IPs and status words, which never start with a formula trigger.
+    Nearly no row needs escaping, so its first characters are looked at first."""
+    email, full_name, list_name, status, source, optin_at, optin_ip, confirm_at, confirm_ip, unsub_at = row
     first, _, last = full_name.partition(" ")
-    return (escape_formula(email), escape_formula(first), escape_formula(last), escape_formula(full_name),
-            escape_formula(list_name), status, escape_formula(source), *consent)
+    if (email[:1] in _TRIGGERS or full_name[:1] in _TRIGGERS or last[:1] in _TRIGGERS
+            or list_name[:1] in _TRIGGERS or (source or "")[:1] in _TRIGGERS):
+        email, first, last, full_name, list_name, source = map(
+            escape_formula, (email, first, last, full_name, list_name, source))
+    return (email, first, last, full_name, list_name, status, source,
+            optin_at, optin_ip, confirm_at, confirm_ip, unsub_at)
 
 
 def _check_filters(session: Session, filters: SubscriberFilters) -> int | None:

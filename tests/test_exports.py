@@ -6,7 +6,9 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select
 
 from extensions import db
 from models import AuditEvent, ConsentAction, Subscriber, Subscription, SubscriptionStatus
@@ -173,3 +175,31 @@ def test_export_filename_is_header_safe():
     name = exports.export_filename(SubscriberFilters(list_slug='a"\r\nX: y', statuses=("confirmed",)))
     assert name.startswith("subscribers-a-X-y-confirmed-") and name.endswith(".csv")
     assert ConsentAction.IMPORTED_OPTIN  # imported consent feeds OPTIN_IP (see test_imports)
+
+
+NAMES = st.text(alphabet="aZ ë王=+-@\t\r'\",", max_size=12)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(NAMES, min_size=1, max_size=30), list_name=NAMES.filter(str.strip), source=NAMES)
+def test_the_database_splits_and_escapes_names_as_python_would(newsletter, names, list_name, source):
+    # The export splits names and escapes formulas in SQL; Python's str.partition and
+    # escape_formula are the rule, on each database.
+    newsletter.name = list_name
+    for n, name in enumerate(names):
+        db.session.add(Subscription(subscriber=Subscriber(email=f"+n{n}@example.com", full_name=name),
+                                    mailing_list=newsletter, source_url=source or None))
+    db.session.commit()
+    try:
+        rows = read_csv(export_bytes())
+        expected = []
+        for n, name in enumerate(names):
+            first, _, last = name.partition(" ")
+            expected.append({"Email Address": f"'+n{n}@example.com", "First Name": escape_formula(first),
+                             "Last Name": escape_formula(last), "Full Name": escape_formula(name),
+                             "List": escape_formula(list_name), "Source": escape_formula(source)})
+        assert [{key: row[key] for key in expected[0]} for row in rows] == expected
+    finally:
+        db.session.execute(delete(Subscription))
+        db.session.execute(delete(Subscriber))
+        db.session.commit()
