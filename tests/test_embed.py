@@ -171,3 +171,14 @@ def test_per_address_rate_limit_applies_across_ips(app, client, newsletter, embe
         for n in range(3)
     ]
     assert codes == [200, 200, 429]
+
+
+def test_a_newsletter_that_does_not_exist_is_said_on_the_form_and_nothing_is_stored(
+        client, newsletter, embed_origins):
+    # The list comes in a hidden field (or the action URL): its error must show in the
+    # form's summary, not on a field nobody sees.
+    response = embed_post(client, {"email": "reader@example.com", "full_name": "Ada Reader"}, query="?list=nope")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "That newsletter does not exist." in page
+    assert count(Subscriber) == count(Subscription) == count(OutboxMessage) == 0

@@ -6,6 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from blueprints.admin import bp
 from blueprints.admin.access import SESSION_VERSION, current_actor, flash_outcome, owner_required
 from blueprints.admin.forms import PasswordChangeForm, SignInForm, StaffForm
+from blueprints.form_errors import show_error
 from extensions import db, limiter
 from models import StaffRole
 from services import staff as staff_service
@@ -73,7 +74,7 @@ def account():
             user = staff_service.change_password(current_user.id, form.current_password.data,
                                                  form.new_password.data, request.remote_addr)
         except InvalidInput as error:
-            getattr(form, error.field, form.new_password).errors.append(error.message)
+            show_error(form, error)
         else:
             _sign_in(user)  # this browser stays signed in, in a new session
             flash("Your password is changed. Other browsers signed in as you are signed out.", "info")
@@ -91,7 +92,7 @@ def staff():
             created = staff_service.create_staff(current_actor(), form.email.data, form.password.data,
                                                  StaffRole(form.role.data))
         except InvalidInput as error:
-            getattr(form, error.field, form.email).errors.append(error.message)
+            show_error(form, error)
         else:
             flash(f"Created {created.role.value} account {created.email}.", "info")
             return redirect(url_for(".staff"), 303)

@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome, owner_required
 from blueprints.admin.forms_courses import FORMAT_LABELS, CohortForm, CourseForm
+from blueprints.form_errors import show_error
 from extensions import db
 from services import course_admin, courses, dashboard, enrollment_admin
 from services.errors import InvalidInput, NotFound
@@ -26,10 +27,7 @@ def _save(form, save, done, template: str, **context):
             saved = save(form.fields())
         except InvalidInput as error:
             refused = True
-            if error.field in form:
-                form[error.field].errors.append(error.message)
-            else:
-                flash(error.message, "error")
+            show_error(form, error)
         else:
             target, message = done(saved)
             flash(message, "info")

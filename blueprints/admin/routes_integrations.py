@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome, owner_required
 from blueprints.admin.forms import ApiTokenForm
+from blueprints.form_errors import show_error
 from extensions import db
 from services import api_tokens, embed_snippets, staff, subscriptions
 from services.errors import InvalidInput, NotFound
@@ -23,7 +24,7 @@ def api_token_list():
             issued = api_tokens.create(form.owner.data, api_tokens.parse_scope(form.scope.data),
                                        current_actor(), form.label.data)
         except InvalidInput as error:
-            getattr(form, error.field, form.label).errors.append(error.message)
+            show_error(form, error)
         except NotFound as error:  # the account was disabled meanwhile
             form.owner.errors.append(str(error))
     # The new token is rendered into this answer only (never flashed: the session

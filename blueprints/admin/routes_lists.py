@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor
 from blueprints.admin.forms import ListForm
+from blueprints.form_errors import show_error
 from extensions import db
 from services import dashboard, lists
 from services.errors import InvalidInput, NotFound
@@ -26,7 +27,7 @@ def _save(form: ListForm, save, mailing_list=None):
         try:
             saved = save(_fields(form))
         except InvalidInput as error:
-            getattr(form, error.field, form.name).errors.append(error.message)
+            show_error(form, error)
         else:
             flash(f"Saved the list {saved.name}.", "info")
             return redirect(url_for(".lists"), 303)

@@ -4,6 +4,7 @@ from flask import abort, redirect, render_template, url_for
 
 from blueprints.courses import bp
 from blueprints.courses.forms import EnrollForm
+from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, db, limiter
@@ -65,7 +66,7 @@ def enroll(slug):
                 consent_origin("course-enroll", wording_version=CURRENT_ENROLL_WORDING),
             )
         except InvalidInput as error:
-            getattr(form, error.field, form.email).errors.append(error.message)
+            show_error(form, error)
         else:
             return redirect(url_for(".check_inbox", slug=slug), 303)
     elif len(open_cohorts) == 1 and not form.cohort.data:

@@ -8,6 +8,7 @@ from blueprints.api.problems import invalid_fields, problem
 from blueprints.embed import bp
 from blueprints.embed.forms import EmbedForm, embed_formdata, is_mailchimp
 from blueprints.errors import error_page
+from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, limiter
@@ -58,7 +59,7 @@ def subscribe():
                 list_slug=form.list.data or None,
             )
         except InvalidInput as error:
-            getattr(form, error.field, form.email).errors.append(error.message)
+            show_error(form, error)
     if form.errors and not form.filled_by_bot():
         if _wants_json():
             return cross_origin.allow_cors(invalid_fields(form.errors))

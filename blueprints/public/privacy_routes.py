@@ -2,6 +2,7 @@
 
 from flask import current_app, redirect, render_template, url_for
 
+from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.public import bp
 from blueprints.public.forms import AddressForm, EraseForm
@@ -25,7 +26,7 @@ def privacy():
         try:
             reader_privacy.request_link(form.email.data)
         except InvalidInput as error:
-            form.email.errors.append(error.message)
+            show_error(form, error)
         else:
             return redirect(url_for(".privacy_sent"), 303)
     return render_template("public/privacy_request.html", form=form), 400 if form.errors else 200

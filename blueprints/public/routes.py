@@ -3,6 +3,7 @@
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import text
 
+from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.public import bp
 from blueprints.public.forms import SubscribeForm
@@ -11,15 +12,6 @@ from extensions import csrf, db, limiter
 from services import subscriptions
 from services.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
 from services.errors import ExpiredToken, InvalidInput, InvalidToken
-
-
-def show_error(form, error: InvalidInput) -> None:
-    """Beside its field when the reader can see the field; otherwise for the whole form."""
-    field = form._fields.get(error.field)
-    if field is not None and field.type != "HiddenField":
-        field.errors.append(error.message)
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.route("/")
