@@ -5,6 +5,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -84,32 +85,53 @@ def dialect_insert(dialect: Dialect):
 @contextmanager
 def write_transaction() -> Iterator[Session]:
     """One transaction for one use case: commit on success, roll back on error."""
-    _end_read_transaction()
-    session = db.session()
-    session.connection(execution_options={"sqlite_immediate": True})
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    with _one_write_at_a_time():
+        _end_read_transaction()
+        session = db.session()
+        session.connection(execution_options={"sqlite_immediate": True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 @contextmanager
 def write_connection() -> Iterator[Connection]:
     """write_transaction() for a use case of Core statements only, on a Connection of its
     own: without the Session's bookkeeping an empty write transaction costs about half as
-    much. Commit on success, roll back on error. Not to be nested in another write."""
-    _end_read_transaction()
-    with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():
-        yield connection
+    much. Commit on success, roll back on error."""
+    with _one_write_at_a_time():
+        _end_read_transaction()
+        with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():
+            yield connection
+
+
+_IN_A_WRITE: ContextVar[bool] = ContextVar("roster_in_a_write", default=False)
+
+
+@contextmanager
+def _one_write_at_a_time() -> Iterator[None]:
+    """A write inside another would commit the outer one's work halfway, or, on its own
+    connection, wait for the lock the outer one holds: refuse it."""
+    if _IN_A_WRITE.get():
+        raise RuntimeError("a write transaction cannot begin inside another")
+    token = _IN_A_WRITE.set(True)
+    try:
+        yield
+    finally:
+        _IN_A_WRITE.reset(token)
 
 
 def _end_read_transaction() -> None:
     """End the Session's transaction if the caller began one (views read before calling
     us), as write_transaction() always did: the caller then reads what we write, and on
-    SQLite holds no snapshot while we wait for the lock."""
+    SQLite holds no snapshot while we wait for the lock. Changes the caller made to
+    objects but did not save would be committed with it unseen: refuse them instead."""
     if db.session.registry.has() and (session := db.session()).in_transaction():
+        if session.new or session.deleted or session.dirty:
+            raise RuntimeError("unsaved changes to objects before a write transaction; save them in a service")
         session.commit()
 
 
