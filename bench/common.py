@@ -6,6 +6,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -53,23 +54,32 @@ def flask_cli(env: dict, *args: str) -> None:
 
 
 class Gunicorn:
-    """A gunicorn server for one benchmark run; peak RSS read from its workers."""
+    """A gunicorn server for one benchmark run; peak RSS read from its workers. It starts
+    at once; wait_until_up() waits for it, so that several servers start side by side."""
 
     def __init__(self, target: str, workers: int, port: int, env: dict, cwd: Path = ROOT):
-        self.url = f"http://127.0.0.1:{port}"
+        self.url, self.target = f"http://127.0.0.1:{port}", target
+        # A file, not a pipe: a pipe nobody reads fills and stalls the server. Closed by stop().
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
              "--log-level", "warning", target],
-            cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=self.log,
         )
+
+    def wait_until_up(self) -> "Gunicorn":
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"{self.url}/healthz", timeout=1)
-                return
+                return self
             except OSError:
+                if self.process.poll() is not None:
+                    break
                 time.sleep(0.2)
-        raise RuntimeError(f"{target} did not start: {self.process.stderr.read().decode()[-2000:]}")
+        self.stop()
+        self.log.seek(0)
+        raise RuntimeError(f"{self.target} did not start: {self.log.read().decode()[-2000:]}")
 
     def worker_peak_rss_mb(self) -> float:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
@@ -82,9 +92,10 @@ class Gunicorn:
         self.stop()
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-        self.process.stderr.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.log.close()
 
 
 def peak_rss_mb(pid: int) -> float:

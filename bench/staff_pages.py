@@ -40,6 +40,15 @@ CONSENT_SQL = """INSERT INTO consent_events (subscriber_id, list_id, action, occ
            'bench', source_url FROM subscriptions"""
 
 
+# The filled tables' indexes that no constraint owns, with the statements that make them.
+_FILLED = "('subscribers', 'subscriptions', 'consent_events')"
+INDEXES_SQL = {
+    "postgresql": f"""SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN {_FILLED}
+        AND indexname NOT IN (SELECT conname FROM pg_constraint)""",
+    "sqlite": f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN {_FILLED}",
+}
+
+
 def fill(database_url: str) -> None:
     env = {"APP_ENV": "development", "DATABASE_URL": database_url}
     flask_cli(env, "db", "upgrade")
@@ -48,14 +57,22 @@ def fill(database_url: str) -> None:
         statements = {"series": f"SELECT generate_series(1, {ROWS}) AS n",
                       "ago": "now() - make_interval(secs => n)"}
         connection = psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True)
+        connection.execute("SET maintenance_work_mem = '256MB'")  # index builds sort in memory
     else:
         statements = {"series": f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {ROWS}) "
                                 "SELECT n FROM g",
                       "ago": "strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || n || ' seconds') || '.000000'"}
         connection = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     list_id = connection.execute("SELECT id FROM mailing_lists WHERE is_default").fetchone()[0]
+    # Each index built once over all the rows, as CREATE INDEX does, rather than a row at
+    # a time: the same database, in half the time.
+    indexes = connection.execute(INDEXES_SQL[database_url.split(":", 1)[0].split("+")[0]]).fetchall()
+    for name, _ in indexes:
+        connection.execute(f'DROP INDEX "{name}"')
     for sql in (SUBSCRIBERS_SQL, SUBSCRIPTIONS_SQL, CONSENT_SQL):
         connection.execute(sql.format(list_id=list_id, **statements))
+    for _, definition in indexes:
+        connection.execute(definition)
     connection.execute("ANALYZE")
     connection.close()
     subprocess.run([str(BIN / "flask"), "--app", "app", "admin", "create", "bench@example.com", "--role", "owner",
@@ -138,6 +155,7 @@ def measure(database: str, database_url: str, filled_in: float, port: int) -> li
     flask_cli(env, "maintenance", "refresh-dashboard")
     recounted_in = time.monotonic() - started
     with Gunicorn("app:create_app()", 2, port, env) as server:
+        server.wait_until_up()
         client = StaffClient(server.url)
         baseline = client.timings_ms("/healthz")
         pages = {

@@ -8,6 +8,8 @@ import re
 import statistics
 import tempfile
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 from bench.common import ROOT, Figure, Gunicorn, LoadResult, flask_cli, fresh_postgres_database, wrk
@@ -101,6 +103,11 @@ def combined(results: list[LoadResult]) -> LoadResult:
 ENDPOINTS = (("POST /subscribe", hosted_form_load), ("POST /embed/subscribe", embed_form_load))
 
 
+def demo_database(env: dict) -> None:
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "demo", "seed")
+
+
 def run_config(database: str, workers: int, port: int) -> list[Figure]:
     """The baselines and both of our sign-up endpoints, in turns, on one database and worker count."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,13 +119,16 @@ def run_config(database: str, workers: int, port: int) -> list[Figure]:
             roster_db, by_hand_db = f"sqlite:///{tmp}/roster.sqlite3", f"sqlite:///{tmp}/by_hand.sqlite3"
             bare_db = f"{tmp}/baseline.sqlite3"
 
-        for env in (roster_env(by_hand_db), roster_env(roster_db)):
-            flask_cli(env, "db", "upgrade")
-            flask_cli(env, "demo", "seed")
+        with ThreadPoolExecutor(2) as pool:  # the two databases are set up side by side
+            list(pool.map(demo_database, (roster_env(by_hand_db), roster_env(roster_db))))
         figures = []
-        with (Gunicorn("bench.baseline_app:app", workers, port, {"BASELINE_DATABASE": bare_db}) as bare_app,
-              Gunicorn("bench.handwritten_app:create_app()", workers, port + 1, roster_env(by_hand_db)) as by_hand_app,
-              Gunicorn("app:create_app()", workers, port + 2, roster_env(roster_db)) as roster):
+        with ExitStack() as servers:
+            bare_app, by_hand_app, roster = (servers.enter_context(server) for server in [  # all start at once
+                Gunicorn("bench.baseline_app:app", workers, port, {"BASELINE_DATABASE": bare_db}),
+                Gunicorn("bench.handwritten_app:create_app()", workers, port + 1, roster_env(by_hand_db)),
+                Gunicorn("app:create_app()", workers, port + 2, roster_env(roster_db))])
+            for server in (bare_app, by_hand_app, roster):
+                server.wait_until_up()
             bare = None
             for label, load in ENDPOINTS:
                 turns = [(by_hand_app.url, load(by_hand_app.url)), (roster.url, load(roster.url))]
