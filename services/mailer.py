@@ -4,7 +4,7 @@ import base64
 import smtplib
 import sys
 import unicodedata
-from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
@@ -30,18 +30,33 @@ class _UrlListHeader(UnstructuredHeader):
 
 class _HeaderClassCache(HeaderRegistry):
     """The standard registry creates a new class for every header of every mail,
-    about a third of the cost of building one; create each header's class once."""
+    about a third of the cost of building one; create each header's class once. And
+    most headers repeat from mail to mail (From, Subject, each part's Content-Type…):
+    parse each value once too. Header objects never change once made."""
+
+    MOST_HEADERS_KEPT = 1024
 
     def __init__(self):
         super().__init__()
         self.map_to_type("list-unsubscribe", _UrlListHeader)
         self._classes: dict[str, type] = {}
+        self._headers: dict[tuple[str, str], BaseHeader] = {}
 
     def __getitem__(self, name: str) -> type:
         key = name.lower()
         if key not in self._classes:
             self._classes[key] = super().__getitem__(name)
         return self._classes[key]
+
+    def __call__(self, name: str, value) -> BaseHeader:
+        if type(value) is not str:  # an Address, say: made each time
+            return super().__call__(name, value)
+        header = self._headers.get((name, value))
+        if header is None:
+            if len(self._headers) >= self.MOST_HEADERS_KEPT:
+                self._headers.clear()  # unique values (To, Message-ID…) would fill it
+            header = self._headers[name, value] = super().__call__(name, value)
+        return header
 
 
 # The SMTP policy (CRLF, 78-column folding), with header classes made once.

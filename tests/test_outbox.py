@@ -152,7 +152,13 @@ def test_mail_is_built_as_the_standard_smtp_policy_builds_it_with_each_header_cl
         return re.sub(rb"=+_?\d+==", b"BOUNDARY", message.as_bytes())
 
     assert build(MAIL_POLICY) == build(SMTP)
-    assert MAIL_POLICY.header_factory["subject"] is MAIL_POLICY.header_factory["Subject"]
+    assert build(MAIL_POLICY) == build(SMTP)  # again, now from headers parsed before
+    factory = MAIL_POLICY.header_factory
+    assert factory["subject"] is factory["Subject"]
+    assert factory("Subject", "Hello") is factory("Subject", "Hello")  # each value parsed once
+    for n in range(factory.MOST_HEADERS_KEPT + 1):  # values that never repeat do not pile up
+        factory("Message-ID", f"<{n}@example.com>")
+    assert len(factory._headers) <= factory.MOST_HEADERS_KEPT
 
 
 def header_lines(raw: bytes, name: bytes) -> list[bytes]:
