@@ -4,15 +4,13 @@ from wtforms import Form
 
 from services.errors import InvalidInput
 
-# Fields a person never sees: an error on one would show nowhere.
-_UNSEEN_FIELDS = frozenset({"HiddenField", "CSRFTokenField"})
-
 
 def show_error(form: Form, error: InvalidInput) -> None:
-    """Beside the field the error names when the form shows that field; otherwise at the
-    top of the form, in its error summary."""
+    """On the field the error names (the form's error summary also shows the errors of
+    fields nobody sees, such as a hidden list); on the whole form when no field has
+    that name."""
     field = form._fields.get(error.field)
-    if field is not None and field.type not in _UNSEEN_FIELDS:
-        field.errors.append(error.message)
+    if field is not None:
+        field.errors = [*field.errors, error.message]  # a form never validated has a tuple
     else:
         form.form_errors.append(error.message)

@@ -3,7 +3,9 @@
 No B-tree finds a part of a name, so without it every rare name search read all the
 subscribers. PostgreSQL has pg_trgm (models/subscribers.py). The index holds no copy of
 the names (an external-content table over `subscribers`); triggers keep it in step
-with every insert, name change and delete, whoever makes them.
+with every insert, name change and delete, whoever makes them. A migration that rebuilds
+`subscribers` (Alembic's batch mode on SQLite) drops its triggers: it must make them again
+(tests/test_migrations.py compares the migrated schema's with the models').
 """
 
 from sqlalchemy import DDL, Integer, column, event, select, table

@@ -1,6 +1,7 @@
 """Turn outbox rows into MIME messages and hand them to a delivery backend."""
 
 import base64
+import re
 import smtplib
 import sys
 import unicodedata
@@ -23,18 +24,24 @@ class _UrlListHeader(UnstructuredHeader):
 
     def fold(self, *, policy) -> str:
         line = f"{self.name}: {self}"
-        if line.isascii() and len(line) <= 998:
+        if _PLAIN_HEADER_LINE.fullmatch(line):
             return line + policy.linesep
         return super().fold(policy=policy)
+
+
+# Printable ASCII only (no line break can slip through unfolded), at most 998 characters.
+_PLAIN_HEADER_LINE = re.compile(r"[\x20-\x7e]{1,998}")
 
 
 class _HeaderClassCache(HeaderRegistry):
     """The standard registry creates a new class for every header of every mail,
     about a third of the cost of building one; create each header's class once. And
     most headers repeat from mail to mail (From, Subject, each part's Content-Type…):
-    parse each value once too. Header objects never change once made."""
+    parse each of their values once too. Header objects never change once made."""
 
     MOST_HEADERS_KEPT = 1024
+    # Values that differ in every mail: parsed each time, so they never crowd out the rest.
+    UNIQUE_PER_MAIL = frozenset({"date", "message-id", "list-unsubscribe"})
 
     def __init__(self):
         super().__init__()
@@ -49,18 +56,21 @@ class _HeaderClassCache(HeaderRegistry):
         return self._classes[key]
 
     def __call__(self, name: str, value) -> BaseHeader:
-        if type(value) is not str:  # an Address, say: made each time
+        if type(value) is not str or name.lower() in self.UNIQUE_PER_MAIL:  # To is an Address
             return super().__call__(name, value)
         header = self._headers.get((name, value))
         if header is None:
             if len(self._headers) >= self.MOST_HEADERS_KEPT:
-                self._headers.clear()  # unique values (To, Message-ID…) would fill it
+                self._headers.clear()  # many lists, each its own subject, or boundaries
             header = self._headers[name, value] = super().__call__(name, value)
         return header
 
 
-# The SMTP policy (CRLF, 78-column folding), with header classes made once.
+# The SMTP policy (CRLF, 78-column folding), with header classes made once; and for a
+# mailbox name beyond ASCII, RFC 6532's UTF-8 headers (a relay without SMTPUTF8 refuses
+# such mail, which is then retried and in the end given up, like any refusal).
 MAIL_POLICY = SMTP.clone(header_factory=_HeaderClassCache())
+UTF8_MAIL_POLICY = MAIL_POLICY.clone(utf8=True)
 
 
 def _safe_display_name(name: str) -> str:
@@ -70,18 +80,19 @@ def _safe_display_name(name: str) -> str:
 
 def _ascii_domain(address: str) -> str:
     """The address with its domain in IDNA ASCII (xn--…), as headers and SMTP need it: the
-    header folder would otherwise write encoded words into the domain. A local part that
-    is not ASCII stays as it is, for a relay that speaks SMTPUTF8."""
+    header folder would otherwise write encoded words into the domain. An address whose
+    mailbox name is not ASCII stays whole (its domain too): it can only go by SMTPUTF8,
+    which takes UTF-8 domains as they are."""
     if address.isascii():
         return address
     return validate_email(address, check_deliverability=False).ascii_email or address
 
 
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
-    message = EmailMessage(policy=MAIL_POLICY)
+    local_part, _, domain = _ascii_domain(row.recipient).rpartition("@")
+    message = EmailMessage(policy=MAIL_POLICY if local_part.isascii() else UTF8_MAIL_POLICY)
     message["From"] = sender
-    message["To"] = Address(display_name=_safe_display_name(row.recipient_name),
-                            addr_spec=_ascii_domain(row.recipient))
+    message["To"] = Address(display_name=_safe_display_name(row.recipient_name), username=local_part, domain=domain)
     message["Subject"] = row.subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = row.message_id

@@ -35,7 +35,7 @@ class DrainResult:
 
 @dataclass
 class Claim:
-    messages: list  # (id, attempts, MIME message) for each message to send
+    messages: list  # the claimed rows to send (id, attempts, recipient, subject, bodies…)
     held: int = 0
 
 
@@ -62,9 +62,7 @@ def claim_batch(limit: int, due_by: datetime | None = None) -> Claim:
                        table.c.headers, table.c.attachments)
         ).all()
         held = _hold_back_suppressed(session, [row.id for row in rows])
-    sender = config["MAIL_DEFAULT_SENDER"]
-    return Claim([(row.id, row.attempts, build_message(row, sender))
-                  for row in sorted(rows, key=lambda r: r.id) if row.id not in held], len(held))
+    return Claim([row for row in sorted(rows, key=lambda r: r.id) if row.id not in held], len(held))
 
 
 SUPPRESSED = "Not sent: the address was suppressed after this mail was queued."
@@ -125,15 +123,17 @@ def drain(max_batches: int | None = None) -> DrainResult:
             continue
         sent_ids, failures = [], []
         with backend_for(config) as backend:
-            for message_id, attempts, message in claim.messages:
+            for row in claim.messages:
                 try:
-                    backend.send(message)
+                    # Built here, so that a mail that cannot be built fails alone, as a
+                    # refused one does, rather than holding up every mail after it.
+                    backend.send(build_message(row, config["MAIL_DEFAULT_SENDER"]))
                 except Exception as error:  # any failure is retried later
-                    log.warning("sending outbox message %s failed: %s", message_id, error)
-                    failures.append((message_id, attempts, f"{type(error).__name__}: {error}"))
+                    log.warning("sending outbox message %s failed: %s", row.id, error)
+                    failures.append((row.id, row.attempts, f"{type(error).__name__}: {error}"))
                     result.errors.append(str(error))
                 else:
-                    sent_ids.append(message_id)
+                    sent_ids.append(row.id)
         result.gave_up += _record(sent_ids, failures)
         result.sent += len(sent_ids)
         result.failed_attempts += len(failures)

@@ -130,7 +130,7 @@ def _end_read_transaction() -> None:
     SQLite holds no snapshot while we wait for the lock. Changes the caller made to
     objects but did not save would be committed with it unseen: refuse them instead."""
     if db.session.registry.has() and (session := db.session()).in_transaction():
-        if session.new or session.deleted or session.dirty:
+        if session.new or session.deleted or any(session.is_modified(change) for change in session.dirty):
             raise RuntimeError("unsaved changes to objects before a write transaction; save them in a service")
         session.commit()
 

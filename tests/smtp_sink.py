@@ -17,8 +17,9 @@ def free_port() -> int:
 
 
 class SMTPSink:
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, *, smtputf8: bool = False):
         self.port = port or free_port()
+        self.smtputf8 = smtputf8  # whether it takes mail for mailbox names beyond ASCII (RFC 6531)
         self.messages: list[EmailMessage] = []
         self.raw: list[bytes] = []  # each mail's bytes as they arrived
         self.envelopes: list[tuple[str, list[str]]] = []
@@ -41,7 +42,7 @@ class SMTPSink:
         return "250 OK"
 
     def start(self) -> "SMTPSink":
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8)
         self._controller.start()
         return self
 

@@ -181,4 +181,8 @@ def test_a_newsletter_that_does_not_exist_is_said_on_the_form_and_nothing_is_sto
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "That newsletter does not exist." in page
+    assert "marked below" not in page  # no visible field is wrong
     assert count(Subscriber) == count(Subscription) == count(OutboxMessage) == 0
+    as_json = embed_post(client, {"email": "reader@example.com"}, query="?list=nope", Accept="application/json")
+    assert as_json.status_code == 422
+    assert as_json.get_json()["errors"] == [{"field": "list", "message": "That newsletter does not exist."}]

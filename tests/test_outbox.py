@@ -13,6 +13,7 @@ from models.base import utcnow
 from services import subscriptions
 from services.outbox_worker import claim_batch, drain
 from tests.conftest import TEST_DATABASE_URL, link_path, outbox_rows
+from tests.smtp_sink import SMTPSink
 
 
 def test_mail_arrives_with_text_html_unsubscribe_headers_and_a_working_link(
@@ -191,3 +192,25 @@ def test_an_address_at_an_international_domain_is_mailed_at_its_ascii_form(app, 
     [to] = header_lines(smtp_sink.raw[0], b"To")
     assert to.endswith(b" <Reader@xn--bcher-kva.example>") and to.isascii()
     assert mail["To"].addresses[0].display_name == "Zoë Ünal"
+
+
+def test_a_mailbox_name_beyond_ascii_goes_by_smtputf8_and_never_holds_up_other_mail(app, newsletter, origin,
+                                                                                    smtp_sink):
+    app.config["OUTBOX_BACKOFF_SECONDS"] = 0
+    subscriptions.subscribe("zoë@example.com", "Zoë Ünal", origin)
+    subscriptions.subscribe("ada@example.com", "Ada Reader", origin)
+    result = drain()  # this relay does not speak SMTPUTF8: that one mail waits, the next goes
+    assert (result.sent, result.failed_attempts) == (1, 1)
+    assert [mail["To"].addresses[0].addr_spec for mail in smtp_sink.wait_for(1)] == ["ada@example.com"]
+    waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.QUEUED)).one()
+    assert waiting.recipient == "zoë@example.com" and "SMTPUTF8" in waiting.last_error
+
+    smtp_sink.stop()
+    utf8_relay = SMTPSink(smtp_sink.port, smtputf8=True).start()
+    try:
+        assert drain().sent == 1
+        utf8_relay.wait_for(1)
+        assert utf8_relay.envelopes[0][1] == ["zoë@example.com"]
+        assert "To: Zoë Ünal <zoë@example.com>".encode() in utf8_relay.raw[0]  # RFC 6532: UTF-8 as it is
+    finally:
+        utf8_relay.stop()

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from itsdangerous import BadSignature
 from sqlalchemy import func, select
 
 from app import create_app
@@ -134,3 +135,17 @@ def test_public_form_posts_need_this_browsers_csrf_token(app, client, newsletter
     client.get(path)  # this browser's own token is accepted
     accepted = client.post(path, data={"email": "reader@example.com", "csrf_token": csrf_token(client, path)})
     assert accepted.status_code in (200, 303)
+
+
+def test_the_session_cookie_is_signed_once_per_key_set_and_survives_key_rotation(app):
+    interface = app.session_interface
+    assert interface.get_signing_serializer(app) is interface.get_signing_serializer(app)  # made once
+    app.config.update(SECRET_KEY="first-key-" * 4, SECRET_KEY_FALLBACKS=[])
+    cookie = interface.get_signing_serializer(app).dumps({"staff": 1})
+    app.config.update(SECRET_KEY="second-key" * 4, SECRET_KEY_FALLBACKS=["first-key-" * 4])
+    rotated = interface.get_signing_serializer(app)
+    assert rotated.loads(cookie) == {"staff": 1}  # still signed in after the key changed
+    assert rotated.loads(rotated.dumps({"staff": 1})) == {"staff": 1}
+    app.config.update(SECRET_KEY_FALLBACKS=[])  # the old key retired: its cookies are refused
+    with pytest.raises(BadSignature):
+        interface.get_signing_serializer(app).loads(cookie)

@@ -22,9 +22,8 @@ def test_a_write_inside_another_is_refused_and_the_outer_one_rolls_back(app):
             pass
     db.session.rollback()
     assert subscribers() == 0
-    with pytest.raises(RuntimeError, match="cannot begin inside another"), write_connection():
-        with write_transaction():
-            pass
+    with pytest.raises(RuntimeError, match="cannot begin inside another"), write_connection(), write_transaction():
+        pass
     with write_transaction() as session:  # once refused, writes go on as before
         session.add(Subscriber(email="after@example.com"))
     assert subscribers() == 1

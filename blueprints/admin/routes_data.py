@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome
 from blueprints.admin.forms_data import ExportForm, ImportUploadForm
+from blueprints.form_errors import show_error
 from extensions import csrf, db
 from services import enrollment_export, exports, imports, lists
 from services.csv_safety import download_name
@@ -46,7 +47,7 @@ def subscribers_export():
         stream = exports.export_subscribers(filters, current_actor(), bom=_wants_bom())
     except InvalidInput as error:
         form = ExportForm(request.args).with_lists(lists.all_lists(db.session))
-        form[error.field].errors = [error.message]
+        show_error(form, error)
         return render_template("admin/export.html", form=form), 400
     return _csv_response(stream, exports.export_filename(filters))
 
