@@ -165,6 +165,7 @@ def measure(database: str, database_url: str, filled_in: float, port: int) -> li
                 {"after": deep_cursor(database_url)}),
             "search by email prefix": "/admin/subscribers?q=reader123456",
             "search by name": "/admin/subscribers?q=Reader+654321",
+            "search by a name part in 111,111 names": "/admin/subscribers?q=Reader+1",
             "filter: pending, one source": "/admin/subscribers?status=pending&source="
                                            "https%3A%2F%2Fnews.example%2Fworld%2Farticle-42",
         }
