@@ -100,12 +100,18 @@ def test_migrated_schema_keeps_one_enrollment_per_address_and_cohort_and_caps_se
         connection.execute(text("UPDATE cohorts SET seats_taken = 2 WHERE id = 1"))
 
 
-def test_upgrade_turns_stored_json_null_campaigns_into_sql_null(migration_app):
-    upgrade(revision="0011")
+def upgrade_to_with_a_subscriber(revision: str, email: str, full_name: str = "") -> None:
+    """The schema as of `revision`, holding subscriber 1, for a later upgrade to meet."""
+    upgrade(revision=revision)
     with db.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO subscribers (id, email, full_name, created_at) VALUES (1, 'a@example.com', '', "
-            "CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO subscribers (id, email, full_name, created_at) "
+                                "VALUES (1, :email, :full_name, CURRENT_TIMESTAMP)"),
+                           {"email": email, "full_name": full_name})
+
+
+def test_upgrade_turns_stored_json_null_campaigns_into_sql_null(migration_app):
+    upgrade_to_with_a_subscriber("0011", "a@example.com")
+    with db.engine.begin() as connection:
         for list_id, utm in ((1, "null"), (2, '{"utm_source": "x"}')):
             connection.execute(text(
                 "INSERT INTO mailing_lists (id, slug, name, description, is_public, is_default, welcome_text, "
@@ -144,11 +150,7 @@ def test_sqlite_name_index_is_made_alike_by_the_migration_and_the_models(migrati
 
 
 def test_upgrade_indexes_the_names_already_there(migration_app):
-    upgrade(revision="0012")
-    with db.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO subscribers (email, full_name, created_at) VALUES ('ada@example.com', 'Ada Lovelace', "
-            "CURRENT_TIMESTAMP)"))
+    upgrade_to_with_a_subscriber("0012", "ada@example.com", "Ada Lovelace")
     upgrade()
     from services.subscriber_admin import SubscriberFilter, search
 
