@@ -77,9 +77,11 @@ class Gunicorn:
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.2)
-        self.stop()
+        self._end_process()
         self.log.seek(0)
-        raise RuntimeError(f"{self.target} did not start: {self.log.read().decode()[-2000:]}")
+        log = self.log.read().decode()[-2000:]
+        self.stop()
+        raise RuntimeError(f"{self.target} did not start: {log}")
 
     def worker_peak_rss_mb(self) -> float:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
@@ -92,10 +94,13 @@ class Gunicorn:
         self.stop()
 
     def stop(self) -> None:
+        self._end_process()
+        self.log.close()
+
+    def _end_process(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=20)
-        self.log.close()
 
 
 def peak_rss_mb(pid: int) -> float:
