@@ -5,7 +5,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from blueprints.requests import wants_json
 from extensions import db
+from services.errors import SignupsClosed
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
@@ -42,6 +44,15 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 405 and error.valid_methods:
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
         return response
+
+    @app.errorhandler(SignupsClosed)
+    def signups_closed(error):
+        # Every sign-up path (hosted form, embeds, API): staff have left no list to join.
+        if request.path.startswith("/api/") or wants_json():
+            from blueprints.api.problems import problem
+
+            return problem(503, str(error))
+        return error_page(503, str(error))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

@@ -5,9 +5,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Cohort, Course, CourseFormat, MailingList
+from models import Cohort, Course, CourseFormat, MailingList, Subscription
 from models.base import utcnow
 from services.transactions import write_transaction
+
+# The list migration 0014 gives a fresh database.
+FRESH_INSTALL_LIST_SLUG = "newsletter"
 
 DEMO_LIST = {
     "slug": "international-relations",
@@ -65,13 +68,25 @@ def _seed_course(session: Session) -> list[str]:
     return [f"course {DEMO_COURSE['title']!r} with an upcoming and a past cohort"]
 
 
+def _seed_list(session: Session) -> str:
+    """The demo list: a fresh install's untouched default list becomes it, so the
+    hosted form and the embeds that name no list offer the demo's newsletter."""
+    lists = session.scalars(select(MailingList).limit(2)).all()
+    fresh = lists[0] if len(lists) == 1 and lists[0].slug == FRESH_INSTALL_LIST_SLUG else None
+    if fresh is not None and session.scalar(select(Subscription.id).where(Subscription.list_id == fresh.id)) is None:
+        for key, value in DEMO_LIST.items():
+            setattr(fresh, key, value)
+        return f"mailing list {DEMO_LIST['name']!r} (the fresh install's list, renamed)"
+    has_default = session.scalar(select(MailingList.id).where(MailingList.is_default))
+    session.add(MailingList(**DEMO_LIST, is_public=True, is_default=has_default is None))
+    return f"mailing list {DEMO_LIST['name']!r}"
+
+
 def seed() -> list[str]:
     """Create the demo data that is missing; safe to run again. Returns what was made."""
     made = []
     with write_transaction() as session:
         if session.scalar(select(MailingList).where(MailingList.slug == DEMO_LIST["slug"])) is None:
-            has_default = session.scalar(select(MailingList.id).where(MailingList.is_default))
-            session.add(MailingList(**DEMO_LIST, is_public=True, is_default=has_default is None))
-            made.append(f"mailing list {DEMO_LIST['name']!r}")
+            made.append(_seed_list(session))
         made += _seed_course(session)
     return made

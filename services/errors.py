@@ -34,5 +34,12 @@ class SignInFailed(DomainError):
     """Wrong email or password, or a locked or inactive account: deliberately one error."""
 
 
+class SignupsClosed(DomainError):
+    """There is no mailing list to sign up to: staff have removed every list."""
+
+    def __init__(self, message: str = "Sign-ups are closed at the moment. Please try again later."):
+        super().__init__(message)
+
+
 class Closed(DomainError):
     """The thing exists but no longer allows this, e.g. confirming for a cohort that has started."""

@@ -28,7 +28,7 @@ from models.base import utcnow
 from services import audit, subscriptions
 from services.audit import Actor
 from services.csv_safety import ExportDialect, safe_row
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput, NotFound, SignupsClosed
 from services.import_formats import ImportPlan, Record, inspect, records, too_large
 from services.import_writer import Counts, ValidRow, validate, write_batch
 from services.subscriptions import ListRef, default_list
@@ -136,7 +136,10 @@ def stored_upload(token: str) -> str:
 
 def _import_list(session, list_slug: str | None) -> MailingList | ListRef:
     if not list_slug:
-        return default_list(session)
+        try:
+            return default_list(session)
+        except SignupsClosed:
+            raise InvalidInput("list", "There is no list to import into; create one first.") from None
     found = session.scalar(select(MailingList).where(MailingList.slug == list_slug))
     if found is None:
         raise InvalidInput("list", f"There is no list {list_slug!r}.")

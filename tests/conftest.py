@@ -3,10 +3,11 @@ PostgreSQL), a real SMTP sink, clients and factories."""
 
 import os
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from app import create_app
 from extensions import db
@@ -33,6 +34,31 @@ def _schema(database_url):
     with app.app_context():
         db.drop_all()
         db.create_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    # A throwaway database beside the test one, so the suite's tables stay put.
+    name = f"roster_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def migration_app(empty_database_url):
+    """The app on an empty database of its own, for `flask db upgrade` to fill."""
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        yield app
         db.engine.dispose()
 
 

@@ -1,6 +1,5 @@
 """Migrations: one head, and upgrading an empty database gives the models' schema."""
 
-import uuid
 import warnings
 
 import pytest
@@ -12,35 +11,9 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from app import create_app
 from extensions import db, migrate
 from models import Base
 from models.name_search import made_by_models, names_containing
-from tests.conftest import TEST_DATABASE_URL
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    # A throwaway database beside the test one, so the suite's tables stay put.
-    name = f"roster_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture
-def migration_app(empty_database_url):
-    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
-    with app.app_context():
-        yield app
-        db.engine.dispose()
 
 
 def test_there_is_a_single_migration_head(migration_app):

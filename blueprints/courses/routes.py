@@ -11,7 +11,7 @@ from extensions import csrf, db, limiter
 from services import courses, enrollments, subscriptions
 from services.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, CURRENT_ENROLL_WORDING, WORDINGS
 from services.enrollment_details import EnrollmentInput
-from services.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, NotFound
+from services.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, NotFound, SignupsClosed
 from services.tokens import Purpose
 
 bp.add_app_template_filter(courses.long_date, "long_date")
@@ -28,7 +28,7 @@ def _published_course(slug: str):
 def _newsletter_name() -> str | None:
     try:
         return subscriptions.default_list(db.session).name
-    except NotFound:
+    except SignupsClosed:
         return None
 
 
