@@ -56,14 +56,25 @@ def create_app(config: dict | None = None) -> Flask:
 def _check_production_settings(app: Flask) -> None:
     if app.config["ENV_NAME"] != "production":
         return
-    from config import KNOWN_DEFAULT_SECRETS
+    from config import weak_secret_reason
 
-    secret = app.config["SECRET_KEY"] or ""
-    if secret in KNOWN_DEFAULT_SECRETS or len(secret) < 32:
-        raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production "
-                           "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))').")
+    keys = [("SECRET_KEY", app.config["SECRET_KEY"] or "")]
+    keys += [(f"SECRET_KEY_FALLBACKS (key {n})", key)
+             for n, key in enumerate(app.config["SECRET_KEY_FALLBACKS"] or (), start=1)]
+    if app.config["TOMBSTONE_KEY"] is not None:
+        keys.append(("TOMBSTONE_KEY", app.config["TOMBSTONE_KEY"]))
+    for name, key in keys:
+        # Any accepted key signs staff sessions: a weak fallback is as bad as a weak key.
+        if reason := weak_secret_reason(key):
+            raise RuntimeError(f"{name} {reason}. In production every key must be set to a random value "
+                               "of at least 32 characters "
+                               "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))').")
     if app.debug:
         raise RuntimeError("DEBUG must be off in production: unset FLASK_DEBUG.")
+    if app.config["RATELIMIT_ENABLED"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        # gunicorn.conf.py refuses several workers so; other servers cannot be asked.
+        app.logger.warning("Rate limits are counted in this process's memory: they hold only when one "
+                           "process serves the site. With several, set RATELIMIT_STORAGE_URI=redis://…")
 
 
 def _start_outbox_thread_on_first_request(app: Flask) -> None:

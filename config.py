@@ -1,12 +1,33 @@
 """Configuration classes, read from the environment (names in DESIGN.md)."""
 
 import os
+import re
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent / "instance"
 
-# Values that must never reach production as SECRET_KEY.
-KNOWN_DEFAULT_SECRETS = frozenset({"", "dev", "change-me", "development-only-secret", "secret"})
+# Values that must never reach production as a key.
+KNOWN_DEFAULT_SECRETS = frozenset({"", "dev", "change-me", "changeme", "development-only-secret", "secret",
+                                   "testing-secret", "password"})
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_DISTINCT_CHARACTERS = 10
+
+
+def weak_secret_reason(value: str) -> str | None:
+    """Why a key is unfit to sign sessions and links in production, or None if it is fit.
+    A placeholder padded to length (`changemechangeme…`, one character repeated) is as
+    guessable as the placeholder."""
+    if not value.strip():
+        return "is not set"
+    if value.strip().lower() in KNOWN_DEFAULT_SECRETS:
+        return "is a published default"
+    if len(value) < SECRET_MIN_LENGTH:
+        return f"is shorter than {SECRET_MIN_LENGTH} characters"
+    if len(set(value)) < SECRET_MIN_DISTINCT_CHARACTERS:
+        return f"uses fewer than {SECRET_MIN_DISTINCT_CHARACTERS} different characters"
+    if re.fullmatch(r"(.+?)\1+", value):
+        return "is a shorter value repeated"
+    return None
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -26,7 +47,8 @@ class Config:
     # Older keys still accepted for signatures and sessions, so a key can be rotated.
     SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
     # Keys the hashes of erased addresses; must stay the same for the life of the data.
-    TOMBSTONE_KEY = os.environ.get("TOMBSTONE_KEY") or SECRET_KEY
+    # None: SECRET_KEY keys them.
+    TOMBSTONE_KEY = os.environ.get("TOMBSTONE_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'roster.sqlite3'}"
     )

@@ -3,6 +3,7 @@
 import json
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Production settings refuse weak keys; a bench run signs with a key of its own.
+SECRET_KEY = secrets.token_urlsafe(48)
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from bench.common import BIN, ROOT, Figure, Gunicorn, flask_cli, fresh_postgres_database
+from bench.common import BIN, ROOT, SECRET_KEY, Figure, Gunicorn, flask_cli, fresh_postgres_database
 
 ROWS = int(os.environ.get("BENCH_STAFF_ROWS", "1000000"))
 # Overridable so that two people can run it at once on a shared machine.
@@ -148,7 +148,7 @@ def timed_fill(database_url: str) -> float:
 
 
 def measure(database: str, database_url: str, filled_in: float, port: int) -> list[Figure]:
-    env = {"APP_ENV": "production", "SECRET_KEY": "s" * 48, "DATABASE_URL": database_url,
+    env = {"APP_ENV": "production", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": database_url,
            "RATELIMIT_ENABLED": "false", "MAIL_BACKEND": "console"}
     # What a dashboard cache miss costs (cron's refresh, or the first request after expiry).
     started = time.monotonic()

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.common import ROOT, Figure, Gunicorn, LoadResult, flask_cli, fresh_postgres_database, wrk
+from bench.common import ROOT, SECRET_KEY, Figure, Gunicorn, LoadResult, flask_cli, fresh_postgres_database, wrk
 
 HERE = Path(__file__).resolve().parent
 CONNECTIONS = 16
@@ -32,7 +32,7 @@ BARE_TARGET = "≥ 0.5× (the issue's target; see below)"
 
 
 def roster_env(database_url: str) -> dict:
-    return {"APP_ENV": "production", "SECRET_KEY": "b" * 48, "DATABASE_URL": database_url,
+    return {"APP_ENV": "production", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": database_url,
             "RATELIMIT_ENABLED": "false", "MAIL_BACKEND": "console", "BASE_URL": "http://127.0.0.1",
             "EMBED_ALLOWED_ORIGINS": ARTICLE_SITE}
 

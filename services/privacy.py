@@ -20,7 +20,7 @@ from services.transactions import insert_unless_exists, write_transaction
 
 def address_hash(email: str) -> str:
     # A dedicated key, so rotating SECRET_KEY does not forget who was erased.
-    key = current_app.config["TOMBSTONE_KEY"].encode()
+    key = (current_app.config["TOMBSTONE_KEY"] or current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 

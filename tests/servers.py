@@ -34,7 +34,7 @@ class ServerProcess:
             try:
                 urllib.request.urlopen(f"{self.url}/healthz", timeout=1)
                 return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset, or a worker still booting (timed out)
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("server did not become healthy")

@@ -15,7 +15,7 @@ from models import Subscriber
 from tests.conftest import csrf_token, outbox_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD_SECRET = "x" * 48
+GOOD_SECRET = "q8Vx2LrT0mZk7NwP4yHc9BdJ6sFg3AeU1oKi5"
 
 
 def test_pages_carry_security_headers(client, newsletter):
@@ -40,6 +40,15 @@ def test_each_response_gets_a_fresh_nonce(client, newsletter):
     ({"SECRET_KEY": "dev"}, "SECRET_KEY"),
     ({"SECRET_KEY": "development-only-secret"}, "SECRET_KEY"),
     ({"SECRET_KEY": "short-but-not-default"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "changeme" * 6}, "SECRET_KEY"),
+    ({"SECRET_KEY": "changeme-2024!" * 3}, "SECRET_KEY is a shorter value repeated"),
+    ({"SECRET_KEY": "x" * 48}, "SECRET_KEY uses fewer than 10 different characters"),
+    ({"SECRET_KEY": "Secret" * 8}, "SECRET_KEY"),
+    ({"SECRET_KEY": GOOD_SECRET, "SECRET_KEY_FALLBACKS": ["development-only-secret"]},
+     r"SECRET_KEY_FALLBACKS \(key 1\) is a published default"),
+    ({"SECRET_KEY": GOOD_SECRET, "SECRET_KEY_FALLBACKS": [GOOD_SECRET[::-1], "ab" * 20]},
+     r"SECRET_KEY_FALLBACKS \(key 2\)"),
+    ({"SECRET_KEY": GOOD_SECRET, "TOMBSTONE_KEY": "changeme"}, "TOMBSTONE_KEY"),
     ({"SECRET_KEY": GOOD_SECRET, "DEBUG": True}, "DEBUG"),
 ])
 def test_production_refuses_to_start_with_unsafe_settings(overrides, names):
@@ -48,7 +57,7 @@ def test_production_refuses_to_start_with_unsafe_settings(overrides, names):
 
 
 def test_production_settings(tmp_path):
-    app = create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_SECRET,
+    app = create_app({"APP_ENV": "production", "SECRET_KEY": GOOD_SECRET, "SECRET_KEY_FALLBACKS": [GOOD_SECRET[::-1]],
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -63,7 +72,7 @@ def test_production_process_without_secret_key_exits_naming_the_setting(tmp_path
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "routes"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
 
 
 def test_oversized_body_is_refused_with_413(client, newsletter):
