@@ -18,9 +18,10 @@ def create_app(config: dict | None = None) -> Flask:
     _check_production_settings(app)
     if proxies := app.config["TRUSTED_PROXY_COUNT"]:
         # Client IPs drive rate limits and consent records: trust only our own proxies.
+        # Not X-Forwarded-Host: BASE_URL, not a header, says which host we are.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     from blueprints.sessions import SessionInterface
 

@@ -11,8 +11,9 @@ THANKS = ("Thank you. If that address can receive our newsletter, we have sent i
 
 
 def own_origins() -> list[str]:
-    """Roster's own origin(s): the iframe form posts from here."""
-    return normalise_origins([current_app.config["BASE_URL"], request.host_url])
+    """Roster's own origin, from BASE_URL: the iframe form posts from here. Never the
+    request's Host, which whoever sends the request chooses."""
+    return normalise_origins([current_app.config["BASE_URL"]])
 
 
 _ALLOWED_KEY = "roster.allowed_origins"

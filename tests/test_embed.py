@@ -155,8 +155,8 @@ def test_embed_script_renders_a_form_that_posts_to_the_api(client):
     response = client.get("/embed.js")
     script = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "text/javascript"
-    assert '"http://localhost/api/v1/subscriptions"' in script
-    assert '"http://localhost/embed/subscribe"' in script
+    assert '"http://roster.test/api/v1/subscriptions"' in script
+    assert '"http://roster.test/embed/subscribe"' in script
     assert "data-roster-form" in script and "fetch(" in script
 
 

@@ -1,7 +1,7 @@
 """Sign-up from article pages on other sites: form post (also Mailchimp's field
 names), an iframe form and a script widget."""
 
-from flask import make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request
 
 from blueprints import cross_origin
 from blueprints.api.problems import invalid_fields, problem
@@ -15,6 +15,7 @@ from extensions import csrf, limiter
 from services import subscriptions
 from services.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
 from services.errors import InvalidInput
+from services.links import external_url
 from services.origins import is_allowed, origin_of, safe_next
 
 
@@ -86,8 +87,7 @@ def form():
 def script():
     response = make_response(render_template(
         "embed/embed.js", wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING], thanks=cross_origin.THANKS,
-        api_url=url_for("api.create_subscription", _external=True),
-        action_url=url_for("embed.subscribe", _external=True)))
+        api_url=external_url("api.create_subscription"), action_url=external_url("embed.subscribe")))
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
