@@ -121,6 +121,9 @@ class Config:
     STAFF_MAX_FAILED_LOGINS = 5
     STAFF_LOCKOUT_SECONDS = 15 * 60
     STAFF_LOGIN_RATE_LIMIT = os.environ.get("STAFF_LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+    # A console session ends this long after signing in, or after this long unused.
+    STAFF_SESSION_MAX_AGE_SECONDS = int(os.environ.get("STAFF_SESSION_MAX_AGE_SECONDS", str(12 * 3600)))
+    STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("STAFF_SESSION_IDLE_SECONDS", str(2 * 3600)))
 
 
 class DevelopmentConfig(Config):

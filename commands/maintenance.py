@@ -9,10 +9,12 @@ maintenance_cli = AppGroup("maintenance", help="Housekeeping, safe to run from c
 
 @maintenance_cli.command("purge")
 def purge() -> None:
-    """Delete long-pending subscriptions, old delivered mail and abandoned import uploads."""
+    """Delete long-pending subscriptions, old delivered mail, abandoned import uploads
+    and ended staff sessions."""
     result = maintenance.purge()
     click.echo(f"removed {result.pending_subscriptions} pending subscriptions, {result.subscribers} subscribers, "
-               f"{result.sent_mail} delivered mails, {result.abandoned_uploads} abandoned uploads; "
+               f"{result.sent_mail} delivered mails, {result.abandoned_uploads} abandoned uploads, "
+               f"{result.staff_sessions} ended staff sessions; "
                f"anonymised {result.consent_events_anonymised} consent events")
 
 

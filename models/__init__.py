@@ -9,7 +9,7 @@ from models.courses import Cohort, Course, CourseFormat, Enrollment, EnrollmentS
 from models.imports import ImportJob, ImportStatus
 from models.outbox import OutboxMessage, OutboxStatus
 from models.privacy import ErasureTombstone
-from models.staff import AuditEvent, StaffRole, StaffUser
+from models.staff import AuditEvent, StaffRole, StaffSession, StaffUser
 from models.subscribers import MailingList, Subscriber, Subscription, SubscriptionStatus
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "StaffRole",
+    "StaffSession",
     "StaffUser",
     "Subscriber",
     "Subscription",

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
 
+USER_AGENT_MAX_LENGTH = 200
+
 
 class StaffRole(enum.StrEnum):
     OWNER = "owner"    # manages staff accounts, and everything an editor does
@@ -29,9 +31,6 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Kept in each signed-in session and raised when the password changes or is reset:
-    # a session from before no longer signs anyone in.
-    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # What Flask-Login asks of a user object; is_active is the column above.
     is_authenticated = True
@@ -42,6 +41,24 @@ class StaffUser(Base):
 
 
 Index("uq_staff_users_email_lower", func.lower(StaffUser.email), unique=True)
+
+
+class StaffSession(Base):
+    """A browser signed in to the console. Its cookie holds a random id and this row only
+    the id's hash, so the table opens no session; deleting the row ends the session."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the random id, hex: the id is random, so no salt or slow hash is needed.
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most once a minute, so a page view stays a read.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_MAX_LENGTH))
 
 
 class AuditEvent(Base):

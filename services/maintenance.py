@@ -1,5 +1,5 @@
-"""Retention: forget never-confirmed requests, delivered mail and abandoned import
-uploads after a while."""
+"""Retention: forget never-confirmed requests, delivered mail, abandoned import
+uploads and ended staff sessions after a while."""
 
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, exists, select, tuple_, update
 
 from models import ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
-from services import audit, imports
+from services import audit, imports, staff_sessions
 from services.transactions import write_transaction
 
 
@@ -20,6 +20,7 @@ class PurgeResult:
     consent_events_anonymised: int
     sent_mail: int
     abandoned_uploads: int
+    staff_sessions: int
 
 
 def purge(actor: audit.Actor = audit.CLI) -> PurgeResult:
@@ -58,6 +59,7 @@ def purge(actor: audit.Actor = audit.CLI) -> PurgeResult:
             )
         ).rowcount
         uploads = imports.discard_abandoned_uploads(session)
-        result = PurgeResult(len(stale), orphans, anonymised, sent_mail, uploads)
+        ended_sessions = staff_sessions.purge_ended(session)
+        result = PurgeResult(len(stale), orphans, anonymised, sent_mail, uploads, ended_sessions)
         audit.record(session, actor, "maintenance.purge", details=asdict(result))
     return result

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from extensions import db
 from models import StaffRole, StaffUser
 from models.base import utcnow
-from services import audit
+from services import audit, staff_sessions
 from services.audit import Actor
 from services.errors import Forbidden, InvalidInput, NotFound, SignInFailed
 from services.transactions import write_transaction
@@ -96,7 +96,7 @@ def _store_password(actor: Actor, user_id: int, old_hash: str, new_hash: str, ac
         if user is None or user.password_hash != old_hash:
             raise InvalidInput("current_password", "The password was changed meanwhile; try again.")
         user.password_hash = new_hash
-        user.session_version += 1  # every session from before signs in no more
+        staff_sessions.end_all(session, user.id)  # every browser signed in before is signed out
         user.failed_logins = 0
         user.locked_until = None
         audit.record(session, actor, action, target=f"staff:{user.id}")
@@ -201,8 +201,13 @@ def _change_account(actor: Actor, user_id: int, *, role: StaffRole | None = None
         session.flush()
         if _active_owners(session) == 0:
             raise InvalidInput("role", "Keep at least one active owner.")
-        audit.record(session, actor, "staff.change", target=f"staff:{user.id}", details={
-            "before": before, "after": {"role": user.role.value, "active": user.is_active}})
+        after = {"role": user.role.value, "active": user.is_active}
+        if after != before:
+            # A session holds the rights of its sign-in: it ends with them (and a disabled
+            # account, enabled again, must sign in anew).
+            staff_sessions.end_all(session, user.id)
+        audit.record(session, actor, "staff.change", target=f"staff:{user.id}",
+                     details={"before": before, "after": after})
     return user
 
 

@@ -7,8 +7,9 @@ from flask import abort, flash, request, session
 from flask_login import current_user
 
 from blueprints.admin import bp
-from extensions import db, login_manager
+from extensions import login_manager
 from models import StaffRole, StaffUser
+from services import staff_sessions
 from services.audit import Actor
 from services.errors import DomainError
 
@@ -36,20 +37,15 @@ NAV = [
 ]
 
 
-# The session key holding the account's session_version at sign-in.
-SESSION_VERSION = "staff_session_version"
+# The Flask session key holding the id of the server-side session (services/staff_sessions.py).
+STAFF_SESSION_ID = "staff_session_id"
 
 
 @login_manager.user_loader
 def load_staff(user_id: str) -> StaffUser | None:
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(StaffUser, int(user_id))
-    if user is None or not user.is_active:
-        return None
-    if session.get(SESSION_VERSION) != user.session_version:
-        return None  # signed in before the password last changed
-    return user
+    # Only a live server-side session signs anyone in; so a remember-me cookie (never
+    # issued: login_user is not asked to remember), which carries none, opens nothing.
+    return staff_sessions.staff_for(session.get(STAFF_SESSION_ID), user_id)
 
 
 @bp.before_request

@@ -4,12 +4,13 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_user, logout_user
 
 from blueprints.admin import bp
-from blueprints.admin.access import SESSION_VERSION, current_actor, flash_outcome, owner_required
+from blueprints.admin.access import STAFF_SESSION_ID, current_actor, flash_outcome, owner_required
 from blueprints.admin.forms import PasswordChangeForm, SignInForm, StaffForm
 from blueprints.form_errors import show_error
 from extensions import db, limiter
 from models import StaffRole
 from services import staff as staff_service
+from services import staff_sessions
 from services.errors import InvalidInput, SignInFailed
 
 
@@ -25,16 +26,17 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _fresh_session() -> None:
-    """Nothing carries over from before signing in or out, not even the CSRF token;
-    the signed token Flask-WTF cached for this request belonged to the old session."""
+    """The old session ends on the server, and nothing carries over from it, not even the
+    CSRF token; the signed token Flask-WTF cached for this request belonged to it."""
+    staff_sessions.end(session.get(STAFF_SESSION_ID))
     session.clear()
     g.pop("csrf_token", None)
 
 
 def _sign_in(user) -> None:
     _fresh_session()
+    session[STAFF_SESSION_ID] = staff_sessions.start(user.id, request.remote_addr, request.user_agent.string)
     login_user(user)
-    session[SESSION_VERSION] = user.session_version
 
 
 @bp.route("/login", methods=["GET", "POST"])
