@@ -13,21 +13,27 @@ def csp_nonce() -> str:
     return request.environ.setdefault(NONCE_KEY, secrets.token_urlsafe(16))
 
 
+def content_security_policy(*, form_action: str = "'self'", frame_ancestors: str = "'none'") -> str:
+    """The one policy every page gets; only where forms may post and who may frame
+    the page differ (the embed pages set their own)."""
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{csp_nonce()}'; "
+        "style-src 'self'; img-src 'self' data:; "
+        f"object-src 'none'; base-uri 'none'; form-action {form_action}; "
+        f"frame-ancestors {frame_ancestors}"
+    )
+
+
 def register_security_headers(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     production = app.config["ENV_NAME"] == "production"
 
     @app.after_request
     def add_security_headers(response):
-        policy = (
-            "default-src 'self'; "
-            f"script-src 'self' 'nonce-{csp_nonce()}'; "
-            "style-src 'self'; img-src 'self' data:; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; "
-            "frame-ancestors 'none'"
-        )
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
+        if "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = content_security_policy()
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:

@@ -130,9 +130,9 @@ def test_iframe_form_is_framable_only_by_allowed_origins_and_needs_no_cookie(app
     fresh = app.test_client(use_cookies=False)
     response = fresh.get("/embed/form?list=updates&source=" + ARTICLE_URL)
     assert response.status_code == 200
-    csp = response.headers["Content-Security-Policy"]
-    assert csp.startswith("frame-ancestors ") and ARTICLE_ORIGIN in csp.split()
-    assert "evil" not in csp and "*" not in csp
+    csp = directives(response)
+    assert csp["frame-ancestors"] == ["'self'", ARTICLE_ORIGIN, "http://roster.test"]
+    assert "evil" not in str(csp) and "*" not in str(csp)
     assert "X-Frame-Options" not in response.headers and "Set-Cookie" not in response.headers
     page = response.get_data(as_text=True)
     assert 'name="csrf_token"' not in page and 'name="view" type="hidden" value="frame"' in page
@@ -149,6 +149,34 @@ def test_iframe_post_answers_inside_the_frame_and_records_the_article(app, clien
     assert response.status_code == 200 and 'class="frame"' in page and "Check your inbox" in page
     assert "frame-ancestors" in response.headers["Content-Security-Policy"]
     assert db.session.scalars(select(Subscription.source_url)).one() == ARTICLE_URL
+
+
+def directives(response) -> dict[str, list[str]]:
+    policy = response.headers["Content-Security-Policy"]
+    return {name: values for name, *values in (part.split() for part in policy.split(";"))}
+
+
+def test_every_embed_page_carries_the_full_policy(app, client, newsletter, embed_origins):
+    """Forms post only to Roster (and back to the article sites their `next` leads to);
+    no plug-ins, no <base>, scripts only our own."""
+    pages = {
+        "form": client.get("/embed/form?list=updates"),
+        "thanks": embed_post(client, {"email": "ada@example.com"}),
+        "form with errors": embed_post(client, {"email": "not an address"}),
+        "refused origin": embed_post(client, {"email": "ada@example.com"}, origin="https://evil.example",
+                                     referer=None),
+        "not found": client.get("/embed/nothing-here"),
+        "wrong method": client.get("/embed/subscribe"),
+    }
+    assert [pages[name].status_code for name in pages] == [200, 200, 400, 403, 404, 405]
+    for name, response in pages.items():
+        csp = directives(response)
+        assert csp["default-src"] == ["'self'"], name
+        assert csp["script-src"][0] == "'self'" and csp["script-src"][1].startswith("'nonce-"), name
+        assert csp["object-src"] == ["'none'"] and csp["base-uri"] == ["'none'"], name
+        assert csp["form-action"] in (["'self'"], [ARTICLE_ORIGIN, "http://roster.test"]), name
+        assert "frame-ancestors" in csp, name
+    assert directives(pages["form"])["form-action"] == [ARTICLE_ORIGIN, "http://roster.test"]
 
 
 def test_embed_script_renders_a_form_that_posts_to_the_api(client):

@@ -11,6 +11,7 @@ from blueprints.errors import error_page
 from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
+from blueprints.security_headers import content_security_policy
 from extensions import csrf, limiter
 from services import subscriptions
 from services.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
@@ -20,10 +21,14 @@ from services.origins import is_allowed, origin_of, safe_next
 
 
 @bp.after_request
-def frame_only_on_allowed_origins(response):
-    """Our embed pages may be framed by the article sites, and by nothing else."""
-    ancestors = " ".join(["'self'", *cross_origin.allowed_origins()])
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+def embed_content_security_policy(response):
+    """Our embed pages may be framed by the article sites, and by nothing else. Their
+    forms post to Roster (BASE_URL); the article sites are form targets too, because
+    a sign-up's `next` redirect goes back there and browsers check redirects after a
+    form post against form-action."""
+    allowed = cross_origin.allowed_origins()
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        form_action=" ".join(allowed), frame_ancestors=" ".join(["'self'", *allowed]))
     return response
 
 

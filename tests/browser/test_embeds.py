@@ -60,6 +60,8 @@ def subscribe_with_script(page, article_url, email):
 
 def test_subscribe_confirm_and_unsubscribe_through_each_embed(sites, page, deliver):
     roster_url, article_url = sites
+    blocked = []  # what our Content-Security-Policy stopped, in the page or its frame
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
     signups = {"html@example.com": subscribe_with_html_form, "iframe@example.com": subscribe_with_iframe,
                "script@example.com": subscribe_with_script}
     for email, subscribe in signups.items():
@@ -85,5 +87,6 @@ def test_subscribe_confirm_and_unsubscribe_through_each_embed(sites, page, deliv
         ("script@example.com", "Script Widget", SubscriptionStatus.UNSUBSCRIBED, article_url),
     ]
     assert all(r.confirmed_at is not None for r in rows)
+    assert blocked == []
     assert sorted(db.session.scalars(select(ConsentEvent.form).where(
         ConsentEvent.action == "subscribe_requested"))) == ["api", "embed", "embed"]
