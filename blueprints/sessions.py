@@ -9,8 +9,8 @@ from itsdangerous import URLSafeTimedSerializer
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask makes the cookie's serializer anew on every request, even one that carries
-    no cookie (every embed sign-up), and making it costs about as much as using it.
-    Serializers keep no per-use state, so one serves every request with the same keys."""
+    no cookie (every embed sign-up). Serializers keep no per-use state, so one serves
+    every request with the same keys."""
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:

@@ -34,8 +34,8 @@ _PLAIN_HEADER_LINE = re.compile(r"[\x20-\x7e]{1,998}")
 
 
 class _HeaderClassCache(HeaderRegistry):
-    """The standard registry creates a new class for every header of every mail,
-    about a third of the cost of building one; create each header's class once. And
+    """The standard registry creates a new class for every header of every mail;
+    create each header's class once. And
     most headers repeat from mail to mail (From, Subject, each part's Content-Type…):
     parse each of their values once too. Header objects never change once made."""
 

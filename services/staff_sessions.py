@@ -5,7 +5,8 @@ and disabling an account, changing its role or its password, delete rows: the co
 then opens nothing, even a copy taken before."""
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
@@ -59,6 +60,25 @@ def staff_for(session_id: str | None, user_id: str) -> StaffUser | None:
 def _live(now, last_seen_at, expires_at) -> bool:
     idle = timedelta(seconds=current_app.config["STAFF_SESSION_IDLE_SECONDS"])
     return now < expires_at and now < last_seen_at + idle
+
+
+@dataclass(frozen=True)
+class SignedInBrowser:
+    signed_in_at: datetime
+    last_seen_at: datetime
+    ip: str | None
+    user_agent: str | None
+    this_browser: bool
+
+
+def signed_in_browsers(user_id: int, session_id: str | None) -> list[SignedInBrowser]:
+    """Where an account is signed in, most recently used first; `session_id` is the asking browser's."""
+    now = utcnow()
+    rows = db.session.scalars(select(StaffSession).where(StaffSession.staff_user_id == user_id)
+                              .order_by(StaffSession.last_seen_at.desc(), StaffSession.id.desc()))
+    this_hash = hash_token(session_id) if session_id else None
+    return [SignedInBrowser(row.created_at, row.last_seen_at, row.ip, row.user_agent, row.id_hash == this_hash)
+            for row in rows if _live(now, row.last_seen_at, row.expires_at)]
 
 
 def end(session_id: str | None) -> None:

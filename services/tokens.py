@@ -28,8 +28,8 @@ def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
 
 @lru_cache(maxsize=32)
 def _serializer_for(purpose: Purpose, keys: tuple[str, ...]) -> URLSafeTimedSerializer:
-    """Built once per purpose and key set: a sign-up signs two links, and building
-    the serializer cost as much as signing. Serializers keep no per-use state."""
+    """Built once per purpose and key set: a sign-up signs two links. Serializers keep
+    no per-use state."""
     return URLSafeTimedSerializer(list(keys), salt=f"roster.{purpose}")
 
 

@@ -47,9 +47,9 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 
 # SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between tries, far longer
 # than our write transactions hold the lock (about a millisecond), so writers queued
-# behind one another idled most of the time. We ask without waiting and retry after
-# a short pause that grows to a millisecond, until the same deadline. The tries go to
-# the driver: through SQLAlchemy each cost three statements' overhead. The last try, and
+# behind one another would idle most of the time. We ask without waiting and retry after
+# a short pause that grows to a millisecond, until the same deadline. The tries go
+# straight to the driver, without SQLAlchemy's per-statement work. The last try, and
 # any error but "busy" (a broken connection, a damaged file), go through SQLAlchemy, so
 # the caller sees its wrapped error and a broken connection is invalidated.
 _FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.0002, 0.001
@@ -100,8 +100,8 @@ def write_transaction() -> Iterator[Session]:
 @contextmanager
 def write_connection() -> Iterator[Connection]:
     """write_transaction() for a use case of Core statements only, on a Connection of its
-    own: without the Session's bookkeeping an empty write transaction costs about half as
-    much. Commit on success, roll back on error."""
+    own, without the Session's transaction bookkeeping. Commit on success, roll back on
+    error."""
     with _one_write_at_a_time():
         _end_read_transaction()
         with db.engine.connect().execution_options(sqlite_immediate=True) as connection, connection.begin():

@@ -13,9 +13,8 @@ from services.errors import InvalidInput
 
 FULL_NAME_MAX_LENGTH = 200
 # Control characters (Cc), line and paragraph separators (Zl, Zp), surrogates (Cs), and
-# the replacement character that stands in for bytes that were not valid UTF-8. As one
-# character class: imports check every name, and a per-character loop cost more than
-# the insert.
+# the replacement character that stands in for bytes that were not valid UTF-8. One
+# character class, not a per-character loop: imports check every name.
 _FORBIDDEN_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffd]")
 _FORBIDDEN_IN_MULTILINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffd]")  # \n allowed
 

@@ -33,9 +33,10 @@ def opens_console(client) -> bool:
     return False
 
 
-def signed_in(app, email: str, password: str = STAFF_PASSWORD):
+def signed_in(app, email: str, password: str = STAFF_PASSWORD, user_agent: str = "werkzeug test"):
     as_a_new_request()
     client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = user_agent
     assert sign_in(client, email, password).status_code == 303
     return client
 
@@ -185,3 +186,17 @@ def test_purge_removes_ended_sessions_and_keeps_live_ones(app, staff_user):
     assert result.exit_code == 0 and "2 ended staff sessions" in result.output
     assert [row.id for row in sessions_of(staff_user.id)] == [live]
     assert opens_console(browsers[2])
+
+
+def test_the_account_page_lists_where_one_is_signed_in(app, staff_user):
+    laptop = signed_in(app, staff_user.email, user_agent="Laptop browser")
+    phone = signed_in(app, staff_user.email, user_agent="Phone <b>browser</b>")
+    as_a_new_request()
+    page = laptop.get("/admin/account").get_data(as_text=True)
+    assert "Laptop browser <strong>(this browser)</strong>" in page
+    assert "Phone &lt;b&gt;browser&lt;/b&gt;</td>" in page and "127.0.0.1" in page
+
+    as_a_new_request()
+    phone.post("/admin/logout", data={"csrf_token": csrf_token(phone, "/admin/")})
+    as_a_new_request()
+    assert "Phone" not in laptop.get("/admin/account").get_data(as_text=True)

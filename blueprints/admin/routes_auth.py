@@ -82,7 +82,8 @@ def account():
             flash("Your password is changed. Other browsers signed in as you are signed out.", "info")
             return redirect(url_for(".account"), 303)
     status = 400 if form.errors else 200
-    return render_template("admin/account.html", form=form), status
+    browsers = staff_sessions.signed_in_browsers(current_user.id, session.get(STAFF_SESSION_ID))
+    return render_template("admin/account.html", form=form, browsers=browsers), status
 
 
 @bp.route("/staff", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ class AddressForm(FlaskForm):
 
     class Meta:
         # CSRFProtect checks the token of every POST before the view runs; the form's own
-        # copy of that check, and the fresh token it signs each time, cost 5 % of a sign-up.
+        # copy would check it again and sign a fresh token on every sign-up.
         # Templates render the token with csrf_token().
         csrf = False
 
