@@ -23,8 +23,10 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    from blueprints.json_bodies import BoundedJSONProvider
     from blueprints.sessions import SessionInterface
 
+    app.json = BoundedJSONProvider(app)
     app.session_interface = SessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))

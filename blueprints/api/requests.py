@@ -3,6 +3,7 @@
 from flask import Response, request
 
 from blueprints.api.problems import invalid_fields, problem
+from blueprints.json_bodies import TOO_DEEP, nests_too_deep
 
 MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds
 MAX_PAGE_SIZE = 100
@@ -26,7 +27,8 @@ def json_object(fields: dict[str, int], *, required: tuple[str, ...] = (), optio
         raise RequestRejected(problem(415, "Send a JSON object with Content-Type: application/json."))
     body = request.get_json(silent=True)
     if body is None:
-        raise RequestRejected(problem(400, "The body is not valid JSON."))
+        detail = TOO_DEEP if nests_too_deep(request.get_data()) else "The body is not valid JSON."
+        raise RequestRejected(problem(400, detail))
     if not isinstance(body, dict):
         raise RequestRejected(invalid_fields({"body": ["Send a JSON object."]}))
     errors = {}
