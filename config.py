@@ -86,7 +86,7 @@ class Config:
     # A reader's link to download or erase their data: short-lived, it opens everything.
     PRIVACY_TOKEN_MAX_AGE = 24 * 3600
     EMAIL_CHECK_DELIVERABILITY = env_bool("EMAIL_CHECK_DELIVERABILITY", False)
-    # Opt-in mails one address can trigger: one per window, a few per day.
+    # Opt-in mails one address can trigger: one of each purpose per window, a few of all per day.
     OPT_IN_MAIL_MIN_INTERVAL_SECONDS = 600
     OPT_IN_MAIL_DAILY_LIMIT = 5
 

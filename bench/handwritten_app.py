@@ -60,8 +60,9 @@ STATEMENTS = {
         "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END RETURNING id, status, list_id, "
         "(SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id), "
         # the throttle's reading, taken under the subscriber's row lock as Roster takes it
-        "(SELECT count(*) FROM outbox_messages WHERE recipient = {p} AND category = 'opt_in' AND created_at > {p}), "
-        "(SELECT max(created_at) FROM outbox_messages WHERE recipient = {p} AND category = 'opt_in' "
+        "(SELECT count(*) FROM outbox_messages WHERE lower(recipient) = lower({p}) "
+        "AND category IN ('opt_in', 'course_opt_in', 'privacy_link') AND created_at > {p}), "
+        "(SELECT max(created_at) FROM outbox_messages WHERE lower(recipient) = lower({p}) AND category = 'opt_in' "
         "AND created_at > {p})"),
     "consent": (
         "INSERT INTO consent_events (subscriber_id, list_id, action, occurred_at, form, wording_version, ip, "

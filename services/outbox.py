@@ -12,11 +12,13 @@ from models.base import UTCDateTime, utcnow
 from services.links import mail_domain
 from services.transactions import Executor
 
-# Mails anyone can cause by typing someone's address; throttled per recipient.
+# Mails anyone can cause by typing someone's address, one category per purpose: the
+# newsletter's confirmation, the enrolment's, and the privacy link. Each purpose has its
+# own window, so that one form asking for two things (or a reader asking for their data
+# just after subscribing) gets every mail; one daily cap per address spans them all.
 OPT_IN = "opt_in"
-# Enrolment requests: throttled like OPT_IN but on their own count, so that one
-# enrolment form that also asks for the newsletter yields both confirmation mails.
 COURSE_OPT_IN = "course_opt_in"
+PRIVACY_LINK = "privacy_link"
 TRANSACTIONAL = "transactional"
 
 
@@ -78,9 +80,12 @@ def enqueue(
 
 # The throttle's reading as SQL, so that a sign-up can take it in the RETURNING of its
 # subscription upsert, one round trip fewer; opt_in_mail_allowed() asks it on its own.
-OPT_IN_MAILS_IN_A_DAY_SQL = ("(SELECT count(*) FROM outbox_messages WHERE recipient = :recipient"
-                             " AND category = :category AND created_at > :since)")
-LATEST_OPT_IN_MAIL_SQL = ("(SELECT max(created_at) FROM outbox_messages WHERE recipient = :recipient"
+# The day's count spans the three purposes above, the latest mail is the purpose's own.
+# Addresses differing only in case are one mailbox to the throttle: both sides go
+# through the database's lower(), as the unique index on subscribers' addresses does.
+OPT_IN_MAILS_IN_A_DAY_SQL = ("(SELECT count(*) FROM outbox_messages WHERE lower(recipient) = lower(:recipient)"
+                             " AND category IN ('opt_in', 'course_opt_in', 'privacy_link') AND created_at > :since)")
+LATEST_OPT_IN_MAIL_SQL = ("(SELECT max(created_at) FROM outbox_messages WHERE lower(recipient) = lower(:recipient)"
                           " AND category = :category AND created_at > :since)")
 _RECENT_OPT_IN_MAIL = text(
     f"SELECT {OPT_IN_MAILS_IN_A_DAY_SQL} AS mails_in_a_day, {LATEST_OPT_IN_MAIL_SQL} AS latest_mail"
@@ -89,7 +94,8 @@ _RECENT_OPT_IN_MAIL = text(
 
 
 class RecentOptInMail(NamedTuple):
-    """The opt-in mail queued to one address in the day before `as_of`: how many, the latest."""
+    """The opt-in mail queued to one address in the day before `as_of`: how many of every
+    purpose, and the latest of one purpose."""
 
     sent: int
     latest: datetime | None
@@ -102,7 +108,8 @@ def recent_opt_in_mail_params(recipient: str, as_of: datetime, category: str = O
 
 def opt_in_mail_allowed(session: Executor, recipient: str, category: str = OPT_IN, *,
                         recent: RecentOptInMail | None = None) -> bool:
-    """At most one opt-in mail per interval and a few per day to one address.
+    """At most one opt-in mail of a purpose (`category`) per interval, and a few of all
+    purposes together per day, to one address whatever its case.
 
     The caller holds a lock on the recipient's subscriber row (or SQLite's write
     lock), so concurrent submissions see each other's queued mail. `recent`: the

@@ -69,12 +69,12 @@ def request_link(raw_email: str | None) -> None:
         if held.empty:
             return
         owner = held.subscriber or held.enrollments[0]
-        if not outbox.opt_in_mail_allowed(session, owner.email):
+        if not outbox.opt_in_mail_allowed(session, owner.email, outbox.PRIVACY_LINK):
             return
         token = make_token(Purpose.PRIVACY, {"email": email})
         outbox.enqueue(
             session, template="privacy_link", subject="Your data: download or erase it",
-            category=outbox.OPT_IN, recipient=owner.email, recipient_name=owner.full_name,
+            category=outbox.PRIVACY_LINK, recipient=owner.email, recipient_name=owner.full_name,
             unsubscribe_url=_list_unsubscribe_url(held),
             context={"privacy_url": external_url("public.privacy_link", token=token), "hours": link_hours()},
         )

@@ -373,3 +373,10 @@ def test_a_note_of_exactly_two_thousand_characters_with_line_breaks_is_accepted(
     note = ("x" * 99 + "\r\n") * 20  # 2,000 characters once line endings are normalised
     enrollment = enrol(make_cohort(), origin=origin, note=note)
     assert len(enrollment.note) == 1999  # trailing newline stripped
+
+
+def test_addresses_differing_in_case_get_one_enrolment_mail_a_window(make_cohort, origin):
+    spring, autumn = make_cohort(label="Spring"), make_cohort(label="Autumn")
+    for cohort, address in ((spring, "bomb@example.com"), (spring, "Bomb@example.com"), (autumn, "bOmb@example.com")):
+        enrollments.enroll(cohort.course.slug, form(cohort, address), origin)
+    assert [(m.recipient, m.category) for m in outbox_rows()] == [("bomb@example.com", outbox.COURSE_OPT_IN)]

@@ -18,7 +18,7 @@ from models import (
     Subscriber,
     Subscription,
 )
-from services import enrollments, privacy, subscriptions
+from services import enrollments, outbox, privacy, subscriptions
 from services.audit import Actor
 from services.consent import ConsentOrigin
 from services.tokens import Purpose, make_token
@@ -110,15 +110,33 @@ def test_same_answer_for_known_and_unknown_addresses_and_only_known_ones_get_mai
     # A subscriber's List-Unsubscribe leaves the newsletter; a student's only stops optional course mail.
     assert "/unsubscribe/" in by_recipient["subscriber@example.com"]["List-Unsubscribe"]
     assert "/enrollments/stop-mail/" in by_recipient["student@example.com"]["List-Unsubscribe"]
-    assert {m.category for m in outbox_rows() if "privacy" in m.text_body} == {"opt_in"}
+    assert {m.category for m in outbox_rows() if "privacy" in m.text_body} == {outbox.PRIVACY_LINK}
 
 
-def test_link_requests_are_throttled_per_address(client, newsletter, origin, deliver):
-    subscriptions.subscribe("often@example.com", "", origin)  # its confirmation mail counts too
-    for _ in range(3):
-        assert request_link(client, "often@example.com").status_code == 303
-    assert [m.subject for m in outbox_rows()] == [
-        "Please confirm your subscription to International Relations Updates"]
+def test_the_link_arrives_just_after_a_sign_up_and_then_once_a_window_whatever_the_case(
+        client, newsletter, origin, deliver):
+    subscriptions.subscribe("often@example.com", "", origin)  # the sign-up's window is its own
+    for address in ("often@example.com", "Often@example.com", "oFTEN@example.com"):
+        assert request_link(client, address).status_code == 303
+    mails = deliver(2)
+    assert [(to(m), m["Subject"]) for m in mails] == [
+        ("often@example.com", "Please confirm your subscription to International Relations Updates"),
+        ("often@example.com", "Your data: download or erase it")]
+    assert link_path(mails[1], "privacy").startswith("/privacy/")
+
+
+def test_the_daily_cap_spans_every_purpose_and_every_case(app, client, newsletter, make_cohort, origin):
+    app.config.update(OPT_IN_MAIL_MIN_INTERVAL_SECONDS=0, OPT_IN_MAIL_DAILY_LIMIT=3)
+    cohort = make_cohort()
+    subscriptions.subscribe("capped@example.com", "", origin)
+    enrol(cohort, "Capped@example.com", origin)
+    request_link(client, "CAPPED@example.com")
+    assert [m.category for m in outbox_rows()] == [outbox.OPT_IN, outbox.COURSE_OPT_IN, outbox.PRIVACY_LINK]
+
+    subscriptions.subscribe("capped@example.com", "", origin)
+    enrol(cohort, "capped@example.com", origin)
+    request_link(client, "capped@example.com")
+    assert len(outbox_rows()) == 3
 
 
 def test_honeypot_and_bad_input_send_nothing(client, newsletter, origin):

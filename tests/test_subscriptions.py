@@ -208,3 +208,9 @@ def test_invalid_names_are_refused(newsletter, origin, name):
         subscriptions.subscribe("name@example.com", name, origin)
     assert raised.value.field == "full_name"
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
+
+
+def test_addresses_differing_in_case_get_one_confirmation_mail_a_window(newsletter, origin):
+    for address in ("bomb@example.com", "Bomb@example.com", "bOmb@example.com"):
+        subscriptions.subscribe(address, "", origin)
+    assert [m.recipient for m in outbox_rows()] == ["bomb@example.com"]
