@@ -350,8 +350,9 @@ def update_preferences(token: str, wanted_list_ids: set[int], origin: ConsentOri
             receiving = subscription is not None and subscription.status == SubscriptionStatus.CONFIRMED
             if wanted and not receiving:
                 if subscription is None:
-                    subscription = Subscription(subscriber=subscriber, mailing_list=mailing_list,
-                                                source_url=origin.source_url)
+                    # No source: the page is Roster's own, its URL the reader's private link;
+                    # the consent event names the form.
+                    subscription = Subscription(subscriber=subscriber, mailing_list=mailing_list)
                     session.add(subscription)
                     session.flush()
                 _set_status(session, subscription, SubscriptionStatus.CONFIRMED,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app import create_app
 from extensions import db
 from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
+from services import dashboard
 from tests.conftest import csrf_token, link_path, outbox_rows
 
 
@@ -207,3 +208,29 @@ def test_unknown_or_private_list_is_explained_on_the_form(client, newsletter, ma
         assert response.status_code == 400
         assert "That newsletter does not exist." in response.get_data(as_text=True)
     assert count(Subscriber) == 0
+
+
+def test_joining_a_list_from_the_preferences_page_records_no_link_of_ours(app, client, newsletter, make_list,
+                                                                          deliver):
+    """A browser sends the page's own URL as Referer; on Roster's pages that URL is the reader's private link."""
+    weekly = make_list("weekly")
+    post_subscribe(client, "private@example.com")
+    [mail] = deliver(1)
+    base = app.config["BASE_URL"]
+    confirm_path = link_path(mail, "confirm")
+    client.post(confirm_path, headers={"Referer": base + confirm_path})
+    preferences_path = link_path(mail, "unsubscribe")
+    token = preferences_path.rsplit("/", 1)[1]
+    answer = client.post(f"/preferences/{token}", data={"lists": [str(newsletter.id), str(weekly.id)]},
+                         headers={"Referer": base + preferences_path})
+    assert answer.status_code == 200
+
+    joined = db.session.scalars(select(Subscription).where(Subscription.list_id == weekly.id)).one()
+    assert joined.status == SubscriptionStatus.CONFIRMED
+    assert (joined.source_url, joined.referrer) == (None, None)
+    events = db.session.execute(select(ConsentEvent.form, ConsentEvent.action, ConsentEvent.source_url)
+                                .order_by(ConsentEvent.id)).all()
+    assert [tuple(event) for event in events] == [
+        ("hosted", "subscribe_requested", None), ("confirm-link", "confirmed", None),
+        ("preferences", "joined_from_preferences", None)]
+    assert dashboard.top_sources(db.session) == []

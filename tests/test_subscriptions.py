@@ -190,6 +190,8 @@ def test_preferences_join_and_leave_public_lists(newsletter, make_list, origin, 
     subscriptions.update_preferences(token, {weekly.id}, origin)
     _, lists = subscriptions.preferences(token)
     assert {p.name: p.receiving for p in lists} == {newsletter.name: False, weekly.name: True}
+    # Joined on Roster's own page, whose URL is the reader's private link: no source.
+    assert db.session.scalars(select(Subscription.source_url).where(Subscription.list_id == weekly.id)).one() is None
 
 
 @pytest.mark.parametrize("email", ["", "   ", "not-an-address", "a@b", "x" * 390 + "@example.com",
