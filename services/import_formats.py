@@ -32,6 +32,13 @@ NAME_COLUMN_NAMES = {"name", "full name", "full_name", "fullname"}
 ZIP_MAX_MEMBERS = 20
 MAILCHIMP_PART_ORDER = ("mailchimp-subscribed", "mailchimp-unsubscribed", "mailchimp-cleaned")
 ZIP_MAGIC = b"PK\x03\x04"
+# Far beyond any real export, and bounded so that a hostile file cannot make a worker
+# hold (or a mapping page list) millions of columns. A line is read at most this far.
+MAX_COLUMNS = 200
+HEADER_MAX_CHARS = 64 * 1024
+LINE_MAX_CHARS = 1024 * 1024
+# csv.field_size_limit is process-wide state; the import keeps its own, smaller bound.
+FIELD_MAX_CHARS = 32 * 1024
 
 
 class UnknownColumns(InvalidInput):
@@ -140,11 +147,14 @@ def _rows(part: Part) -> Iterator[tuple[int, list[str]]]:
     line = 1
     try:
         with part.open() as stream:
-            reader = csv.reader(_text_lines(stream), strict=True)
+            reader = csv.reader(_text_lines(stream, part.name, LINE_MAX_CHARS), strict=True)
             next(reader, None)
             for row in reader:
                 line = reader.line_num
                 if row:
+                    if max(map(len, row)) > FIELD_MAX_CHARS:
+                        raise InvalidInput("file", f"{part.name}: line {line} has a value longer than "
+                                                   f"{FIELD_MAX_CHARS:,} characters.")
                     yield line, row
     except UnicodeDecodeError:
         raise InvalidInput("file", f"{part.name}: line {line + 1} is not UTF-8 text; "
@@ -155,8 +165,14 @@ def _rows(part: Part) -> Iterator[tuple[int, list[str]]]:
         raise InvalidInput("file", f"{part.name} in the zip is damaged.") from None
 
 
-def _text_lines(stream: TextIO) -> Iterator[str]:
-    for text in stream:
+def _text_lines(stream: TextIO, name: str, max_chars: int) -> Iterator[str]:
+    """The stream's lines, each read at most `max_chars` far: a longer one is refused,
+    so a file of one endless line is never held whole."""
+    number = 0
+    while text := stream.readline(max_chars + 1):
+        number += 1
+        if len(text) > max_chars:
+            raise InvalidInput("file", f"{name}: line {number} is longer than {max_chars:,} characters.")
         if "\x00" in text:
             raise InvalidInput("file", "The file contains binary data; it is not a CSV file.")
         yield text
@@ -165,13 +181,15 @@ def _text_lines(stream: TextIO) -> Iterator[str]:
 def _header(name: str, opener: Callable[[], TextIO]) -> list[str]:
     try:
         with opener() as stream:
-            header = next(csv.reader(_text_lines(stream), strict=True), None)
+            header = next(csv.reader(_text_lines(stream, name, HEADER_MAX_CHARS), strict=True), None)
     except UnicodeDecodeError:
         raise InvalidInput("file", f"{name} is not UTF-8 text; export it again as CSV (UTF-8).") from None
     except csv.Error as error:
         raise InvalidInput("file", f"{name}: the first line is not valid CSV ({error}).") from None
     if not header or not any(cell.strip() for cell in header):
         raise InvalidInput("file", f"{name} has no header row.")
+    if len(header) > MAX_COLUMNS:
+        raise InvalidInput("file", f"{name} has {len(header):,} columns; an import can have at most {MAX_COLUMNS}.")
     return [cell.strip() for cell in header]
 
 

@@ -1,12 +1,18 @@
-"""Bad input gets a 4xx, never a 500: JSON nested without end."""
+"""Bad input gets a 4xx, never a 500: JSON nested without end, and import files with
+a header too wide or too long, or a value too long."""
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from app import create_app
 from extensions import db
-from models import Subscriber
+from models import ImportJob, Subscriber
+from services import imports
+from services.audit import CLI
+from services.errors import InvalidInput
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL
+from tests.test_admin_data import upload
 
 LEVELS = 100_000
 NESTED = {
@@ -63,3 +69,45 @@ def test_nesting_just_within_the_limit_is_read(client, newsletter, embed_origins
     beyond = client.post("/api/v1/subscriptions", data="[" * 33 + "]" * 33, content_type="application/json",
                          headers={"Origin": ARTICLE_ORIGIN})
     assert beyond.status_code == 400
+
+
+REFUSED_FILES = [
+    (",".join(["Email Address", *(f"c{n}" for n in range(100_000))]) + "\nada@example.com\n",
+     "line 1 is longer than 65,536 characters"),
+    ("Email Address" + ",c" * 30_000 + "\nada@example.com\n", "has 30,001 columns; an import can have at most 200"),
+    ("Email Address," + "x" * 70_000 + "\nada@example.com,1\n", "line 1 is longer than 65,536 characters"),
+    ("Email Address,Note\nada@example.com," + "x" * 40_000 + "\n", "line 2 has a value longer than 32,768 characters"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), REFUSED_FILES)
+def test_an_import_too_wide_or_too_long_is_refused_by_the_service_and_the_cli(app, newsletter, tmp_path,
+                                                                              content, message):
+    path = tmp_path / "members.csv"
+    path.write_text(content, encoding="utf-8")
+    for check in (imports.dry_run, lambda path: imports.create_job(path, CLI)):
+        with pytest.raises(InvalidInput) as refused:
+            check(str(path))
+        assert message in refused.value.message and refused.value.field == "file"
+    result = CliRunner().invoke(app.cli, ["subscribers", "import", str(path)])
+    assert result.exit_code != 0 and message in result.output
+    assert count(Subscriber) == 0 and count(ImportJob) == 0
+
+
+@pytest.mark.parametrize(("content", "message"), REFUSED_FILES)
+def test_the_console_refuses_an_import_too_wide_or_too_long_and_keeps_nothing(signed_in_client, newsletter,
+                                                                              content, message):
+    response = upload(signed_in_client, content.encode())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in page
+    assert "<form" in page and len(page) < 100_000  # the upload form again, not a page of columns
+    assert count(Subscriber) == 0 and count(ImportJob) == 0
+    assert list(imports.upload_dir().glob("*")) == []
+
+
+def test_an_import_at_the_limits_is_read(app, newsletter, tmp_path):
+    path = tmp_path / "members.csv"
+    columns = ["Email Address", *(f"c{n}" for n in range(199))]
+    path.write_text(",".join(columns) + "\nada@example.com," + ",".join(["y" * 100] * 198) + "," + "x" * 32_768
+                    + "\n", encoding="utf-8")
+    assert imports.dry_run(str(path)).valid_rows == 1
