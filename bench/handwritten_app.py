@@ -49,15 +49,17 @@ LOCK_WAIT_S = 10
 
 STATEMENTS = {
     "subscriber": (
-        "INSERT INTO subscribers (email, full_name, created_at) VALUES ({p}, {p}, {p}) "
+        "INSERT INTO subscribers (email, full_name, created_at, link_key) VALUES ({p}, {p}, {p}, {p}) "
         "ON CONFLICT (lower(email)) DO UPDATE SET full_name = CASE WHEN subscribers.full_name = '' "
-        "THEN excluded.full_name ELSE subscribers.full_name END RETURNING id, email, full_name, suppressed_at"),
+        "THEN excluded.full_name ELSE subscribers.full_name END "
+        "RETURNING id, email, full_name, suppressed_at, link_key"),
     "subscription": (
         "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at, "
-        "source_url, referrer, utm) SELECT {p}, id, 'pending', {p}, {p}, {p}, {p}, {p}, {p} FROM mailing_lists "
-        "WHERE true ORDER BY is_default DESC, id LIMIT 1 "  # the default list, found in the same round trip
+        "source_url, referrer, utm, link_key) SELECT {p}, id, 'pending', {p}, {p}, {p}, {p}, {p}, {p}, {p} "
+        "FROM mailing_lists WHERE true ORDER BY is_default DESC, id LIMIT 1 "  # the default list, in the same trip
         "ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at = CASE WHEN subscriptions.status = "
-        "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END RETURNING id, status, list_id, "
+        "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END "
+        "RETURNING id, status, list_id, link_key, "
         "(SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id), "
         # the throttle's reading, taken under the subscriber's row lock as Roster takes it
         "(SELECT count(*) FROM outbox_messages WHERE lower(recipient) = lower({p}) "
@@ -139,8 +141,8 @@ def create_app(config: dict | None = None) -> Flask:
     leave_links = URLSafeTimedSerializer([app.secret_key], salt="roster.unsubscribe")
 
     def queue_mail(db, now, subscriber, subscription) -> None:
-        (subscriber_id, email, name, suppressed_at), (subscription_id, status, list_id, list_name, sent_today, latest) \
-            = subscriber, subscription
+        subscriber_id, email, name, suppressed_at, subscriber_key = subscriber
+        subscription_id, status, list_id, subscription_key, list_name, sent_today, latest = subscription
         if isinstance(latest, str):
             latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)
         if suppressed_at is not None or sent_today >= DAILY_LIMIT or (latest and latest > now - MIN_INTERVAL):
@@ -149,9 +151,12 @@ def create_app(config: dict | None = None) -> Flask:
         template = "already_subscribed" if confirmed else "confirm_subscription"
         subject = (f"You're already subscribed to {list_name}" if confirmed
                    else f"Please confirm your subscription to {list_name}")
-        leave_url = f"{base_url}/unsubscribe/{leave_links.dumps({'subscriber': subscriber_id, 'list': list_id})}"
+        # Each link names its row by id and by the row's link key, as Roster's do.
+        leave = leave_links.dumps({"i": subscriber_id, "k": subscriber_key, "l": list_id})
+        confirm = confirm_links.dumps({"i": subscription_id, "k": subscription_key})
+        leave_url = f"{base_url}/unsubscribe/{leave}"
         context = {"list_name": list_name, "preferences_url": leave_url, "recipient_name": name,
-                   "confirm_url": f"{base_url}/confirm/{confirm_links.dumps({'subscription': subscription_id})}",
+                   "confirm_url": f"{base_url}/confirm/{confirm}",
                    "unsubscribe_url": leave_url, "site_name": site_name}
         headers = {"List-Unsubscribe": f"<{leave_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         at = database.time(now)
@@ -169,11 +174,11 @@ def create_app(config: dict | None = None) -> Flask:
         at = database.time(now)
         database.begin(db)
         try:
-            subscriber = db.execute(sql["subscriber"], (email, name, at)).fetchone()
+            subscriber = db.execute(sql["subscriber"], (email, name, at, secrets.token_urlsafe(12))).fetchone()
             since = database.time(now - timedelta(days=1))
             subscription = db.execute(sql["subscription"], (
-                subscriber[0], at, at, at, source_url, request.referrer,
-                json.dumps(utm) if utm else None, subscriber[1], since, subscriber[1], since)).fetchone()
+                subscriber[0], at, at, at, source_url, request.referrer, json.dumps(utm) if utm else None,
+                secrets.token_urlsafe(12), subscriber[1], since, subscriber[1], since)).fetchone()
             if subscription[1] != "confirmed":
                 user_agent = (request.user_agent.string or "")[:500] or None
                 db.execute(sql["consent"], (subscriber[0], subscription[2], at, form, WORDING, request.remote_addr,

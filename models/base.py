@@ -1,9 +1,10 @@
 """Declarative base shared by every model, with a constraint naming convention."""
 
+import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -16,6 +17,24 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+LINK_KEY_LENGTH = 16
+
+
+def new_link_key() -> str:
+    """A fresh random key for the links mailed about one row (16 characters)."""
+    return secrets.token_urlsafe(12)
+
+
+def link_key_column() -> MappedColumn[str]:
+    """The key every mailed link about the row carries beside its id. Ids come round
+    again (SQLite reuses the highest after a delete; a restored backup reuses any), the
+    key does not, so an old link cannot act on a newer row with the same id.
+    Every insert supplies a key: ORM and Core inserts by this default, hand-written SQL
+    by new_link_key(). The empty server default only lets migration 0015 add the column
+    NOT NULL in place on SQLite; an empty key opens no link (services/tokens.py)."""
+    return mapped_column(String(LINK_KEY_LENGTH), default=new_link_key, server_default="")
 
 
 class UTCDateTime(TypeDecorator):

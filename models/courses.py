@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
+from models.base import Base, link_key_column, utcnow
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
@@ -107,6 +107,8 @@ class Enrollment(Base):
     # Recorded by staff; paid_by is the staff member's address, kept if the account goes.
     paid_at: Mapped[datetime | None]
     paid_by: Mapped[str | None] = mapped_column(String(320))
+    # Confirm, cancel and stop-course-mail links carry it.
+    link_key: Mapped[str] = link_key_column()
 
     cohort: Mapped[Cohort] = relationship()
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import DDL, JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
+from models.base import Base, link_key_column, utcnow
 
 
 class SubscriptionStatus(enum.StrEnum):
@@ -26,6 +26,8 @@ class Subscriber(Base):
     # A suppressed address is never mailed again (e.g. "cleaned": it bounced elsewhere).
     suppressed_at: Mapped[datetime | None]
     suppression_reason: Mapped[str | None] = mapped_column(String(40))
+    # Unsubscribe and preferences links carry it.
+    link_key: Mapped[str] = link_key_column()
 
     subscriptions: Mapped[list["Subscription"]] = relationship(back_populates="subscriber")
 
@@ -93,6 +95,8 @@ class Subscription(Base):
     utm: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     # The import job that created this subscription: staff may ask its pending people to opt in.
     import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id", ondelete="SET NULL"))
+    # Confirmation links carry it.
+    link_key: Mapped[str] = link_key_column()
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     mailing_list: Mapped[MailingList] = relationship()

@@ -11,7 +11,6 @@ is taken by one conditional UPDATE, which cannot exceed capacity on its own.
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select, update
@@ -28,7 +27,7 @@ from services.courses import closed_message, has_started, long_date, published_c
 from services.enrollment_details import CHOOSE_A_COHORT, EnrollmentDetails, EnrollmentInput, clean_details, cohort_id
 from services.errors import Closed, DomainError, InvalidInput, InvalidToken
 from services.links import external_url
-from services.tokens import Purpose, issued_before, make_token, read_token
+from services.tokens import Purpose, RowLink, issued_before, make_row_token, read_row_token
 from services.transactions import insert_unless_exists, write_transaction
 
 log = logging.getLogger(__name__)
@@ -52,42 +51,26 @@ def _outcome(enrollment: Enrollment, *, unchanged: bool = False) -> EnrollmentOu
                              cohort.course.slug, cohort.label, long_date(cohort.starts_on), unchanged)
 
 
-def _link(endpoint: str, purpose: Purpose, enrollment_id: int) -> str:
-    return external_url(endpoint, token=make_token(purpose, {"enrollment": enrollment_id}))
+def _link(endpoint: str, purpose: Purpose, enrollment: Enrollment) -> str:
+    return external_url(endpoint, token=make_row_token(purpose, enrollment.id, enrollment.link_key))
 
 
-def stop_course_mail_url(enrollment_id: int) -> str:
+def stop_course_mail_url(enrollment: Enrollment) -> str:
     """One-click List-Unsubscribe: stops optional mail about an enrolment, never cancels it."""
-    return _link("courses.stop_mail_post", Purpose.STOP_COURSE_MAIL, enrollment_id)
+    return _link("courses.stop_mail_post", Purpose.STOP_COURSE_MAIL, enrollment)
 
 
-def _enrollment_id(payload: dict) -> int:
-    value = payload.get("enrollment")
-    if not isinstance(value, int):
-        raise InvalidToken("This link is not valid.")
-    return value
-
-
-def check_confirm_token(token: str) -> tuple[int, datetime]:
-    payload, issued_at = read_token(Purpose.CONFIRM_ENROLLMENT, token,
-                                    max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
-    return _enrollment_id(payload), issued_at
-
-
-def _link_target(purpose: Purpose, token: str) -> int:
-    payload, _ = read_token(purpose, token)
-    return _enrollment_id(payload)
+def _read_link(purpose: Purpose, token: str) -> RowLink:
+    """The enrolment a link names; confirm links expire, the others do not."""
+    max_age = current_app.config["CONFIRM_TOKEN_MAX_AGE"] if purpose is Purpose.CONFIRM_ENROLLMENT else None
+    return read_row_token(purpose, token, max_age=max_age)
 
 
 def describe(purpose: Purpose, token: str) -> EnrollmentOutcome:
     """The enrolment a mailed link names, for the page a GET of the link shows."""
-    if purpose is Purpose.CONFIRM_ENROLLMENT:
-        enrollment_id, _ = check_confirm_token(token)
-    else:
-        enrollment_id = _link_target(purpose, token)
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None:
-        raise InvalidToken("This link is no longer valid.")
+    link = _read_link(purpose, token)
+    enrollment = db.session.get(Enrollment, link.row_id)
+    link.check(enrollment)
     return _outcome(enrollment)
 
 
@@ -100,14 +83,14 @@ def send_mail(session: Session, enrollment: Enrollment, template: str, subject: 
     outbox.enqueue(
         session, template=template, subject=subject, category=category,
         recipient=enrollment.email, recipient_name=enrollment.full_name,
-        unsubscribe_url=stop_course_mail_url(enrollment.id),
+        unsubscribe_url=stop_course_mail_url(enrollment),
         attachments=attachments,
         context={
             "course_title": course.title, "cohort_label": cohort.label,
             "starts_on": long_date(cohort.starts_on), "ends_on": long_date(cohort.ends_on),
             "contact_email": course.contact_email,
             "course_url": external_url("courses.detail", slug=course.slug),
-            "cancel_url": _link("courses.cancel", Purpose.CANCEL_ENROLLMENT, enrollment.id),
+            "cancel_url": _link("courses.cancel", Purpose.CANCEL_ENROLLMENT, enrollment),
             **context,
         },
     )
@@ -130,7 +113,7 @@ def _answer_request(session: Session, enrollment: Enrollment) -> None:
     if not outbox.opt_in_mail_allowed(session, enrollment.email, outbox.COURSE_OPT_IN):
         return
     send_mail(session, enrollment, template, subject, category=outbox.COURSE_OPT_IN,
-          confirm_url=_link("courses.confirm", Purpose.CONFIRM_ENROLLMENT, enrollment.id),
+          confirm_url=_link("courses.confirm", Purpose.CONFIRM_ENROLLMENT, enrollment),
           waitlist_position=enrollment.waitlist_position)
 
 
@@ -274,14 +257,13 @@ def leave_waitlist_for_seat(session: Session, enrollment: Enrollment) -> None:
 
 def confirm(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """Confirm the address: a seat if one is free, otherwise the next place in line."""
-    enrollment_id, issued_at = check_confirm_token(token)
+    link = _read_link(Purpose.CONFIRM_ENROLLMENT, token)
     with write_transaction() as session:
-        enrollment = lock_for_change(session, enrollment_id)
-        if enrollment is None:
-            raise InvalidToken("This link is no longer valid.")
+        enrollment = lock_for_change(session, link.row_id)
+        link.check(enrollment)
         if enrollment.status in HOLDING_A_PLACE:
             return _outcome(enrollment, unchanged=True)
-        if enrollment.status == EnrollmentStatus.CANCELLED or issued_before(issued_at, enrollment.cancelled_at):
+        if enrollment.status == EnrollmentStatus.CANCELLED or issued_before(link.issued_at, enrollment.cancelled_at):
             raise InvalidToken("This enrolment was cancelled after this link was sent.")
         cohort = enrollment.cohort
         if has_started(cohort):
@@ -325,11 +307,10 @@ def release_place(session: Session, enrollment: Enrollment, origin: ConsentOrigi
 
 def cancel(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """Cancel (idempotent). A freed seat goes to the first person on the waitlist."""
-    enrollment_id = _link_target(Purpose.CANCEL_ENROLLMENT, token)
+    link = _read_link(Purpose.CANCEL_ENROLLMENT, token)
     with write_transaction() as session:
-        enrollment = lock_for_change(session, enrollment_id)
-        if enrollment is None:
-            raise InvalidToken("This link is no longer valid.")
+        enrollment = lock_for_change(session, link.row_id)
+        link.check(enrollment)
         if not cancel_locked(session, enrollment, origin):
             return _outcome(enrollment, unchanged=True)
         return _outcome(enrollment)
@@ -348,11 +329,10 @@ def cancel_locked(session: Session, enrollment: Enrollment, origin: ConsentOrigi
 
 def stop_optional_mail(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """List-Unsubscribe: no more optional mail about this enrolment; the place is kept."""
-    enrollment_id = _link_target(Purpose.STOP_COURSE_MAIL, token)
+    link = _read_link(Purpose.STOP_COURSE_MAIL, token)
     with write_transaction() as session:
-        enrollment = session.get(Enrollment, enrollment_id, with_for_update=True)
-        if enrollment is None:
-            raise InvalidToken("This link is no longer valid.")
+        enrollment = session.get(Enrollment, link.row_id, with_for_update=True)
+        link.check(enrollment)
         unchanged = enrollment.optional_mail_stopped_at is not None
         if not unchanged:
             enrollment.optional_mail_stopped_at = utcnow()

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from models import ConsentAction, ConsentEvent, ErasureTombstone, Subscriber, Subscription, SubscriptionStatus
-from models.base import utcnow
+from models.base import new_link_key, utcnow
 from services.errors import InvalidInput
 from services.import_formats import Record
 from services.privacy import address_hash
@@ -100,7 +100,8 @@ def write_batch(session: Session, list_id: int, form: str, rows: list[ValidRow],
         return
     now = utcnow()
     _insert_many(session, Subscriber.__table__, [
-        {"email": row.email, "full_name": row.full_name, "created_at": now} for row in unique.values()])
+        {"email": row.email, "full_name": row.full_name, "created_at": now, "link_key": new_link_key()}
+        for row in unique.values()])
     subscribers = _subscribers_by_key(session, unique)
     existing = dict(session.execute(
         select(Subscription.subscriber_id, Subscription.status).where(
@@ -151,7 +152,7 @@ def _apply(session, list_id, new_subscriptions, leaving, suppressing, events) ->
 def _insert_many(session: Session, table: Table, rows: list[dict]) -> None:
     """INSERT … ON CONFLICT DO NOTHING through the driver's executemany, with the
     columns' own bind processing, sparing a million-row import SQLAlchemy's per-row
-    parameter handling."""
+    parameter handling. Column defaults are not applied: rows bring every value (a link key too)."""
     if not rows:
         return
     connection = session.connection()
@@ -213,7 +214,8 @@ def _subscription_values(subscriber_id: int, list_id: int, row: ValidRow, now: d
     changed_at = max((moment for moment in (row.optin_at, confirmed_at, unsubscribed_at) if moment), default=now)
     return {"subscriber_id": subscriber_id, "list_id": list_id, "status": status, "created_at": now,
             "status_changed_at": changed_at, "requested_at": row.optin_at or now,
-            "confirmed_at": confirmed_at, "unsubscribed_at": unsubscribed_at, "import_job_id": job_id}
+            "confirmed_at": confirmed_at, "unsubscribed_at": unsubscribed_at, "import_job_id": job_id,
+            "link_key": new_link_key()}
 
 
 def _consent_values(subscriber_id: int, list_id: int, form: str, row: ValidRow) -> list[dict]:

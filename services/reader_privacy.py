@@ -52,9 +52,9 @@ def _list_unsubscribe_url(held: Holdings) -> str:
     if held.subscriber is not None and held.subscriber.subscriptions:
         subscription = min(held.subscriber.subscriptions,
                            key=lambda s: (s.status != SubscriptionStatus.CONFIRMED, s.id))
-        return subscriptions.unsubscribe_url(held.subscriber.id, subscription.list_id)
+        return subscriptions.unsubscribe_url(held.subscriber.id, held.subscriber.link_key, subscription.list_id)
     if held.enrollments:
-        return stop_course_mail_url(held.enrollments[-1].id)
+        return stop_course_mail_url(held.enrollments[-1])
     # A subscriber left with no list: nothing to stop, so the harmless request page.
     return external_url("public.privacy")
 

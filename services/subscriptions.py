@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
-from models.base import UTCDateTime, utcnow
+from models.base import UTCDateTime, new_link_key, utcnow
 from services import consent, lists, outbox
 from services.consent import ConsentOrigin
 from services.errors import InvalidInput, InvalidToken, NotFound
 from services.links import external_url
-from services.tokens import Purpose, issued_before, make_token, read_token
+from services.tokens import NO_LONGER_VALID, Purpose, RowLink, issued_before, make_row_token, read_row_token
 from services.transactions import Executor, write_connection, write_transaction
 from services.validation import clean_full_name, normalise_email, storable
 
@@ -60,15 +60,16 @@ def public_lists(session: Session) -> list[MailingList]:
 # The sign-up's statements, as text: SQLAlchemy's ON CONFLICT constructs are not
 # cacheable, so they would be compiled again on every request. PostgreSQL and SQLite
 # share this syntax. Result columns are given in order, so that SQLAlchemy keeps the
-# result's layout rather than matching names on every execution.
+# result's layout rather than matching names on every execution. A new row gets the
+# :link_key given; an existing one keeps its own, which RETURNING gives for the links.
 _UPSERT_SUBSCRIBER = text("""
-    INSERT INTO subscribers (email, full_name, created_at) VALUES (:email, :full_name, :now)
+    INSERT INTO subscribers (email, full_name, created_at, link_key) VALUES (:email, :full_name, :now, :link_key)
     ON CONFLICT (lower(email)) DO UPDATE SET full_name =
         CASE WHEN subscribers.full_name = '' THEN excluded.full_name ELSE subscribers.full_name END
-    RETURNING id, email, full_name, suppressed_at
+    RETURNING id, email, full_name, suppressed_at, link_key
 """).bindparams(bindparam("now", type_=UTCDateTime())).columns(
     column("id", Integer), column("email", String), column("full_name", String),
-    column("suppressed_at", UTCDateTime))
+    column("suppressed_at", UTCDateTime), column("link_key", String))
 
 # The subscription to the list a form names, or to the default list: a new pending
 # one, or the existing one with its request time renewed (unless it is confirmed).
@@ -78,13 +79,13 @@ _UPSERT_SUBSCRIBER = text("""
 # sees the mail queued by a sign-up that held the lock before us.
 _UPSERT_SUBSCRIPTION = """
     INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at,
-                               source_url, referrer, utm)
-    SELECT :subscriber_id, id, 'pending', :now, :now, :now, :source_url, :referrer, :utm
+                               source_url, referrer, utm, link_key)
+    SELECT :subscriber_id, id, 'pending', :now, :now, :now, :source_url, :referrer, :utm, :link_key
     FROM mailing_lists WHERE {which_list} ORDER BY is_default DESC, id LIMIT 1
     ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at =
         CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
              ELSE excluded.requested_at END
-    RETURNING id, status, list_id,
+    RETURNING id, status, list_id, link_key,
         (SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id) AS list_name,
         {mails_in_a_day} AS opt_in_mails_in_a_day, {latest_mail} AS latest_opt_in_mail
 """
@@ -98,7 +99,7 @@ def _subscription_upsert(which_list: str):
         bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
         bindparam("utm", type_=Subscription.__table__.c.utm.type),
     ).columns(column("id", Integer), column("status", String), column("list_id", Integer),
-              column("list_name", String), column("opt_in_mails_in_a_day", Integer),
+              column("link_key", String), column("list_name", String), column("opt_in_mails_in_a_day", Integer),
               column("latest_opt_in_mail", UTCDateTime))
 
 
@@ -110,14 +111,15 @@ def _upsert_subscriber(connection: Connection, email: str, full_name: str, now: 
     """Insert the subscriber, or take the existing one (filling in a missing name),
     in one statement that also locks its row. Concurrent sign-ups for one address
     meet at the unique index and then queue behind that lock."""
-    return connection.execute(_UPSERT_SUBSCRIBER, {"email": email, "full_name": full_name, "now": now}).one()
+    return connection.execute(_UPSERT_SUBSCRIBER, {"email": email, "full_name": full_name, "now": now,
+                                                   "link_key": new_link_key()}).one()
 
 
 def _upsert_subscription(connection: Connection, subscriber, list_slug: str | None, origin: ConsentOrigin,
                          now: datetime):
     """The subscription row (see _UPSERT_SUBSCRIPTION); the list must exist and, if named, be public."""
     params = {"subscriber_id": subscriber.id, "now": now, "source_url": origin.source_url,
-              "referrer": origin.referrer, "utm": origin.utm or None,
+              "referrer": origin.referrer, "utm": origin.utm or None, "link_key": new_link_key(),
               **outbox.recent_opt_in_mail_params(subscriber.email, now)}
     if list_slug:
         found = connection.execute(_UPSERT_INTO_NAMED_LIST, {**params, "slug": list_slug}).first()
@@ -128,13 +130,14 @@ def _upsert_subscription(connection: Connection, subscriber, list_slug: str | No
     return found
 
 
-def confirm_url(subscription_id: int) -> str:
-    token = make_token(Purpose.CONFIRM_SUBSCRIPTION, {"subscription": subscription_id})
+def confirm_url(subscription_id: int, subscription_key: str) -> str:
+    token = make_row_token(Purpose.CONFIRM_SUBSCRIPTION, subscription_id, subscription_key)
     return external_url("public.confirm", token=token)
 
 
-def unsubscribe_url(subscriber_id: int, list_id: int) -> str:
-    token = make_token(Purpose.UNSUBSCRIBE, {"subscriber": subscriber_id, "list": list_id})
+def unsubscribe_url(subscriber_id: int, subscriber_key: str, list_id: int) -> str:
+    """Leaves one list, and opens the subscriber's preferences."""
+    token = make_row_token(Purpose.UNSUBSCRIBE, subscriber_id, subscriber_key, l=list_id)
     return external_url("public.unsubscribe", token=token)
 
 
@@ -163,8 +166,8 @@ def subscribe(
             consent.record(connection, ConsentAction.SUBSCRIBE_REQUESTED, origin,
                            subscriber_id=subscriber.id, list_id=subscription.list_id)
         send_opt_in_mail(connection, OptInMail(
-            subscription.id, confirmed, subscriber.id, subscriber.email, subscriber.full_name,
-            subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None),
+            subscription.id, subscription.link_key, confirmed, subscriber.id, subscriber.link_key, subscriber.email,
+            subscriber.full_name, subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None),
             outbox.RecentOptInMail(subscription.opt_in_mails_in_a_day, subscription.latest_opt_in_mail, now))
 
 
@@ -173,8 +176,10 @@ class OptInMail:
     """What the confirmation (or "already subscribed") mail needs to know."""
 
     subscription_id: int
+    subscription_key: str
     confirmed: bool
     subscriber_id: int
+    subscriber_key: str
     email: str
     full_name: str
     list_id: int
@@ -184,9 +189,9 @@ class OptInMail:
     @classmethod
     def of(cls, subscription: Subscription) -> "OptInMail":
         subscriber = subscription.subscriber
-        return cls(subscription.id, subscription.status == SubscriptionStatus.CONFIRMED, subscriber.id,
-                   subscriber.email, subscriber.full_name, subscription.list_id, subscription.mailing_list.name,
-                   subscriber.suppressed_at is not None)
+        return cls(subscription.id, subscription.link_key, subscription.status == SubscriptionStatus.CONFIRMED,
+                   subscriber.id, subscriber.link_key, subscriber.email, subscriber.full_name, subscription.list_id,
+                   subscription.mailing_list.name, subscriber.suppressed_at is not None)
 
 
 def send_opt_in_mail(session: Executor, mail: OptInMail, recent_mail: outbox.RecentOptInMail | None = None) -> bool:
@@ -199,7 +204,7 @@ def send_opt_in_mail(session: Executor, mail: OptInMail, recent_mail: outbox.Rec
         template, subject = "already_subscribed", f"You're already subscribed to {mail.list_name}"
     else:
         template, subject = "confirm_subscription", f"Please confirm your subscription to {mail.list_name}"
-    leave_url = unsubscribe_url(mail.subscriber_id, mail.list_id)
+    leave_url = unsubscribe_url(mail.subscriber_id, mail.subscriber_key, mail.list_id)
     return outbox.enqueue(
         session,
         template=template,
@@ -208,33 +213,32 @@ def send_opt_in_mail(session: Executor, mail: OptInMail, recent_mail: outbox.Rec
         recipient=mail.email,
         recipient_name=mail.full_name,
         unsubscribe_url=leave_url,
-        context={"list_name": mail.list_name, "confirm_url": confirm_url(mail.subscription_id),
+        context={"list_name": mail.list_name, "confirm_url": confirm_url(mail.subscription_id, mail.subscription_key),
                  "preferences_url": leave_url},
         suppression_checked=True,
     )
 
 
-def check_confirm_token(token: str) -> tuple[int, datetime]:
-    """The subscription a confirm link names and when the link was issued."""
-    payload, issued_at = read_token(Purpose.CONFIRM_SUBSCRIPTION, token,
-                            max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
-    subscription_id = payload.get("subscription")
-    if not isinstance(subscription_id, int):
-        raise InvalidToken("This link is not valid.")
-    return subscription_id, issued_at
+def _confirm_link(token: str) -> RowLink:
+    return read_row_token(Purpose.CONFIRM_SUBSCRIPTION, token, max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+
+
+def check_confirm_link(token: str) -> None:
+    """Raise InvalidToken unless the confirm link still names its subscription (the page a GET shows)."""
+    link = _confirm_link(token)
+    link.check(db.session.get(Subscription, link.row_id))
 
 
 def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
-    subscription_id, issued_at = check_confirm_token(token)
+    link = _confirm_link(token)
     with write_transaction() as session:
-        subscription = session.get(Subscription, subscription_id, with_for_update=True)
-        if subscription is None:
-            raise InvalidToken("This link is no longer valid.")
+        subscription = session.get(Subscription, link.row_id, with_for_update=True)
+        link.check(subscription)
         list_name = subscription.mailing_list.name
         if subscription.status == SubscriptionStatus.CONFIRMED:
             return ConfirmOutcome(list_name, already_confirmed=True)
         if subscription.status == SubscriptionStatus.UNSUBSCRIBED and issued_before(
-            issued_at, subscription.unsubscribed_at
+            link.issued_at, subscription.unsubscribed_at
         ):
             # Coming back after leaving needs a fresh request, not an old link.
             raise InvalidToken("This link is from before you unsubscribed.")
@@ -250,21 +254,28 @@ def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
 def _welcome(session: Session, subscription: Subscription) -> None:
     lists.enqueue_welcome_once(
         session, subscription,
-        unsubscribe_url=unsubscribe_url(subscription.subscriber_id, subscription.list_id))
+        unsubscribe_url=unsubscribe_url(subscription.subscriber_id, subscription.subscriber.link_key,
+                                        subscription.list_id))
 
 
 @dataclass(frozen=True)
 class UnsubscribeTarget:
-    subscriber_id: int
+    """What an unsubscribe link names: the subscriber (whose key it carries) and a list."""
+
+    link: RowLink
     list_id: int
+
+    @property
+    def subscriber_id(self) -> int:
+        return self.link.row_id
 
 
 def check_unsubscribe_token(token: str) -> UnsubscribeTarget:
-    payload, _ = read_token(Purpose.UNSUBSCRIBE, token)
-    subscriber_id, list_id = payload.get("subscriber"), payload.get("list")
-    if not isinstance(subscriber_id, int) or not isinstance(list_id, int):
-        raise InvalidToken("This link is not valid.")
-    return UnsubscribeTarget(subscriber_id, list_id)
+    link = read_row_token(Purpose.UNSUBSCRIBE, token)
+    list_id = link.payload.get("l")
+    if not isinstance(list_id, int):
+        raise InvalidToken(NO_LONGER_VALID)
+    return UnsubscribeTarget(link, list_id)
 
 
 def _set_status(session: Session, subscription: Subscription, status: SubscriptionStatus,
@@ -290,8 +301,7 @@ def unsubscribe(token: str, origin: ConsentOrigin) -> str:
                 Subscription.list_id == target.list_id,
             ).with_for_update()
         )
-        if subscription is None:
-            raise InvalidToken("This link is no longer valid.")
+        target.link.check(subscription.subscriber if subscription is not None else None)
         withdraw(session, subscription, origin)
         return subscription.mailing_list.name
 
@@ -321,8 +331,7 @@ def preferences(token: str) -> tuple[UnsubscribeTarget, list[ListPreference]]:
     """Every public list with this reader's state; the token proves the address."""
     target = check_unsubscribe_token(token)
     session = db.session
-    if session.get(Subscriber, target.subscriber_id) is None:
-        raise InvalidToken("This link is no longer valid.")
+    target.link.check(session.get(Subscriber, target.subscriber_id))
     statuses = dict(session.execute(
         select(Subscription.list_id, Subscription.status)
         .where(Subscription.subscriber_id == target.subscriber_id)
@@ -339,8 +348,7 @@ def update_preferences(token: str, wanted_list_ids: set[int], origin: ConsentOri
     target = check_unsubscribe_token(token)
     with write_transaction() as session:
         subscriber = session.get(Subscriber, target.subscriber_id, with_for_update=True)
-        if subscriber is None:
-            raise InvalidToken("This link is no longer valid.")
+        target.link.check(subscriber)
         existing = {s.list_id: s for s in session.scalars(
             select(Subscription).where(Subscription.subscriber_id == subscriber.id)
         )}

@@ -5,10 +5,12 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bench.handwritten_app import create_app as create_handwritten_app
 from extensions import db
+from models import OutboxMessage
+from models.base import LINK_KEY_LENGTH
 from services.tokens import Purpose, read_token
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, csrf_token
 
@@ -35,12 +37,14 @@ def signed_link(match: re.Match) -> str:
 
 def stored(address: str) -> dict[str, list[dict]]:
     """Every row the sign-ups wrote for this address, as the driver returns it, with what must
-    differ between two people (keys, times, signed tokens, the address) made comparable."""
-    def comparable(value):
+    differ between two people (keys, link keys, times, signed tokens, the address) made comparable."""
+    def comparable(column, value):
+        if column == "link_key":
+            return "a link key" if len(value) == LINK_KEY_LENGTH else value
         if isinstance(value, datetime) or (isinstance(value, str) and STORED_TIME.fullmatch(value)):
             return "a time"
         if isinstance(value, dict):  # JSON, as PostgreSQL's driver returns it
-            return {key: comparable(item) for key, item in value.items()}
+            return {key: comparable(key, item) for key, item in value.items()}
         if isinstance(value, str):
             value = re.sub(r"/(confirm|unsubscribe)/([\w.-]+)", signed_link, value.replace(address, "ADDRESS"))
             return re.sub(r"^<[0-9a-f]{32}@", "<ID@", value)
@@ -54,7 +58,7 @@ def stored(address: str) -> dict[str, list[dict]]:
         "consent_events": ("SELECT * FROM consent_events WHERE subscriber_id = :s ORDER BY id", {"s": subscriber_id}),
         "outbox_messages": ("SELECT * FROM outbox_messages WHERE recipient = :a ORDER BY id", {"a": address}),
     }
-    return {table: [{column: comparable(value) for column, value in row._mapping.items()
+    return {table: [{column: comparable(column, value) for column, value in row._mapping.items()
                      if column not in ("id", "subscriber_id")}
                     for row in connection.execute(text(sql), params)]
             for table, (sql, params) in queries.items()}
@@ -74,6 +78,9 @@ def test_the_handwritten_signup_writes_what_a_roster_signup_writes(client, handw
     roster, by_hand = stored("roster@example.com"), stored("handwritten@example.com")
     assert [len(rows) for rows in roster.values()] == [1, 1, 2, 1]
     assert roster == by_hand
+    for mail in db.session.scalars(select(OutboxMessage.text_body)):  # each one's links open its own rows
+        for link in re.findall(r"/(?:confirm|unsubscribe)/[\w.-]+", mail):
+            assert client.get(link).status_code == 200
 
 
 def test_the_handwritten_signup_makes_the_checks_roster_makes(handwritten, newsletter):

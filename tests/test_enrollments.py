@@ -21,7 +21,7 @@ from models.base import utcnow
 from services import enrollments, outbox
 from services.enrollment_details import EnrollmentInput
 from services.errors import Closed, InvalidInput, InvalidToken
-from services.tokens import Purpose, make_token
+from services.tokens import Purpose, make_row_token
 from tests.conftest import link_path, outbox_rows
 
 
@@ -40,11 +40,11 @@ def token(mail, kind: str) -> str:
 
 
 def confirm_token(enrollment: Enrollment) -> str:
-    return make_token(Purpose.CONFIRM_ENROLLMENT, {"enrollment": enrollment.id})
+    return make_row_token(Purpose.CONFIRM_ENROLLMENT, enrollment.id, enrollment.link_key)
 
 
 def cancel_token(enrollment: Enrollment) -> str:
-    return make_token(Purpose.CANCEL_ENROLLMENT, {"enrollment": enrollment.id})
+    return make_row_token(Purpose.CANCEL_ENROLLMENT, enrollment.id, enrollment.link_key)
 
 
 def count(model) -> int:

@@ -59,7 +59,7 @@ def test_export_has_mailchimp_columns_consent_times_and_ips(newsletter, origin):
     subscriptions.subscribe("ada@example.com", "Ada King Lovelace", origin)
     [mail_row] = db.session.scalars(select(Subscription)).all()
     confirm_origin = consent.ConsentOrigin(form="confirm", ip="198.51.100.7")
-    token = subscriptions.confirm_url(mail_row.id).rsplit("/", 1)[1]
+    token = subscriptions.confirm_url(mail_row.id, mail_row.link_key).rsplit("/", 1)[1]
     subscriptions.confirm(token, confirm_origin)
 
     data = export_bytes()

@@ -132,3 +132,21 @@ def test_upgrade_indexes_the_names_already_there(migration_app):
     if db.engine.dialect.name == "sqlite":
         assert db.session.scalars(names_containing("lovelace")).all() == [1]
     db.session.remove()
+
+
+def test_upgrade_gives_every_row_a_link_key_of_its_own(migration_app):
+    upgrade_to_with_a_subscriber("0013", "a@example.com")
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO subscribers (id, email, full_name, created_at) "
+                                "VALUES (2, 'b@example.com', '', CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO mailing_lists (id, slug, name, description, is_public, "
+                                "is_default, welcome_text, created_at) "
+                                "VALUES (1, 'l', 'L', '', true, true, '', CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, "
+                                "status_changed_at, requested_at) SELECT id, 1, 'pending', CURRENT_TIMESTAMP, "
+                                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM subscribers"))
+    upgrade()
+    with db.engine.connect() as connection:
+        keys = [key for table in ("subscribers", "subscriptions")
+                for key in connection.execute(text(f"SELECT link_key FROM {table}")).scalars()]  # noqa: S608
+    assert len(set(keys)) == 4 and all(len(key) == 16 for key in keys)

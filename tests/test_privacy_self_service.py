@@ -21,7 +21,7 @@ from models import (
 from services import enrollments, outbox, privacy, subscriptions
 from services.audit import Actor
 from services.consent import ConsentOrigin
-from services.tokens import Purpose, make_token
+from services.tokens import Purpose, make_row_token, make_token
 from tests.conftest import csrf_token, link_path, outbox_rows
 from tests.test_enrollments import confirm_token, enrol, form
 from tests.test_public_views import old_token
@@ -68,8 +68,8 @@ def reader(newsletter, make_cohort, origin, deliver, smtp_sink, app):
     """Ada: a confirmed subscriber holding the only seat of a cohort, with two people
     waitlisted behind her, and a pending enrolment in a second course."""
     subscriptions.subscribe(ADA, ADA_NAME, origin)
-    subscription_id = db.session.scalars(select(Subscription.id)).one()
-    subscriptions.confirm(make_token(Purpose.CONFIRM_SUBSCRIPTION, {"subscription": subscription_id}), origin)
+    subscription = db.session.scalars(select(Subscription)).one()
+    subscriptions.confirm(make_row_token(Purpose.CONFIRM_SUBSCRIPTION, subscription.id, subscription.link_key), origin)
     full = make_cohort(capacity=1, label="Spring cohort")
     people = [enrol(full, ADA, origin, full_name=ADA_NAME, phone="+44 20 7946 0958", organisation="Ada's Ministry"),
               enrol(full, "next@example.com", origin), enrol(full, "later@example.com", origin)]

@@ -59,7 +59,7 @@ def _token_problem(error: InvalidToken, what: str):
 @bp.route("/confirm/<token>", methods=["GET"])
 def confirm(token):
     try:
-        subscriptions.check_confirm_token(token)
+        subscriptions.check_confirm_link(token)
     except InvalidToken as error:
         return _token_problem(error, "confirm")
     return render_template("public/confirm.html", token=token)

@@ -5,15 +5,15 @@ from sqlalchemy import select
 from extensions import db
 from models import Subscriber
 from services import subscriptions
-from services.tokens import Purpose, make_token
+from services.tokens import Purpose, make_row_token
 
 
 def test_sign_in_and_filter_subscribers(roster, page, sign_in_staff, newsletter, origin):
     for email, name in [("ada@example.com", "Ada Lovelace"), ("grace@example.com", "Grace Hopper"),
                         ("alan@example.com", "Alan Turing")]:
         subscriptions.subscribe(email, name, origin)
-    alan = db.session.scalar(select(Subscriber.id).where(Subscriber.email == "alan@example.com"))
-    subscriptions.unsubscribe(make_token(Purpose.UNSUBSCRIBE, {"subscriber": alan, "list": newsletter.id}), origin)
+    alan = db.session.scalar(select(Subscriber).where(Subscriber.email == "alan@example.com"))
+    subscriptions.unsubscribe(make_row_token(Purpose.UNSUBSCRIBE, alan.id, alan.link_key, l=newsletter.id), origin)
 
     sign_in_staff(page)
     page.get_by_role("navigation", name="Staff console").get_by_role("link", name="Subscribers").click()

@@ -12,7 +12,7 @@ from extensions import db
 from models import Enrollment, MailingList, Subscription
 from services import enrollments, subscriptions
 from services.enrollment_details import EnrollmentInput
-from services.tokens import Purpose, make_token
+from services.tokens import Purpose, make_row_token, make_token
 
 
 @dataclass
@@ -40,20 +40,19 @@ def seed_readers(origin, newsletter, make_cohort) -> ReaderLinks:
         enrollments.enroll(cohort.course.slug, EnrollmentInput(cohort=str(cohort.id), full_name="Course Reader",
                                                                email=email), origin)
     seated, waiting = db.session.scalars(select(Enrollment).order_by(Enrollment.id)).all()
-    enrollments.confirm(make_token(Purpose.CONFIRM_ENROLLMENT, {"enrollment": seated.id}), origin)
+    enrollments.confirm(make_row_token(Purpose.CONFIRM_ENROLLMENT, seated.id, seated.link_key), origin)
 
-    def link(purpose: Purpose, path: str, **payload) -> str:
-        return f"{path}/{make_token(purpose, payload)}"
+    def link(purpose: Purpose, path: str, row, **extra) -> str:
+        return f"{path}/{make_row_token(purpose, row.id, row.link_key, **extra)}"
 
     return ReaderLinks(
-        confirm=link(Purpose.CONFIRM_SUBSCRIPTION, "/confirm", subscription=subscription.id),
-        unsubscribe=link(Purpose.UNSUBSCRIBE, "/unsubscribe", subscriber=subscription.subscriber_id,
-                         list=subscription.list_id),
-        privacy=link(Purpose.PRIVACY, "/privacy", email="reader@example.com"),
-        enrol_confirm=link(Purpose.CONFIRM_ENROLLMENT, "/enrollments/confirm", enrollment=seated.id),
-        waitlist_confirm=link(Purpose.CONFIRM_ENROLLMENT, "/enrollments/confirm", enrollment=waiting.id),
-        cancel=link(Purpose.CANCEL_ENROLLMENT, "/enrollments/cancel", enrollment=seated.id),
-        stop_mail=link(Purpose.STOP_COURSE_MAIL, "/enrollments/stop-mail", enrollment=waiting.id),
+        confirm=link(Purpose.CONFIRM_SUBSCRIPTION, "/confirm", subscription),
+        unsubscribe=link(Purpose.UNSUBSCRIBE, "/unsubscribe", subscription.subscriber, l=subscription.list_id),
+        privacy=f"/privacy/{make_token(Purpose.PRIVACY, {'email': 'reader@example.com'})}",
+        enrol_confirm=link(Purpose.CONFIRM_ENROLLMENT, "/enrollments/confirm", seated),
+        waitlist_confirm=link(Purpose.CONFIRM_ENROLLMENT, "/enrollments/confirm", waiting),
+        cancel=link(Purpose.CANCEL_ENROLLMENT, "/enrollments/cancel", seated),
+        stop_mail=link(Purpose.STOP_COURSE_MAIL, "/enrollments/stop-mail", waiting),
         course_slug=cohort.course.slug,
     )
 
