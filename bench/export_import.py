@@ -21,6 +21,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -67,11 +68,11 @@ def empty_database(database: Path) -> None:
 # The export's database, made in SQL: far quicker than a million rows through executemany.
 FILL_SQL = [
     "WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < :rows) "
-    "INSERT INTO subscribers (id, email, full_name, created_at) "
-    "SELECT n, 'reader' || n || '@example.com', 'Reader Number' || n, :stamp FROM numbers",
+    "INSERT INTO subscribers (id, email, full_name, created_at, link_key) "
+    "SELECT n, 'reader' || n || '@example.com', 'Reader Number' || n, :stamp, lower(hex(randomblob(8))) FROM numbers",
     "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at, "
-    "confirmed_at, source_url) SELECT id, 1, 'confirmed', :stamp, :stamp, :stamp, :stamp, "
-    "'https://news.example/article' FROM subscribers",
+    "confirmed_at, source_url, link_key) SELECT id, 1, 'confirmed', :stamp, :stamp, :stamp, :stamp, "
+    "'https://news.example/article', lower(hex(randomblob(8))) FROM subscribers",
     "INSERT INTO consent_events (subscriber_id, list_id, action, occurred_at, form, ip) "
     "SELECT id, 1, action, :stamp, 'hosted', '192.0.2.' || (id % 250) FROM subscribers, "
     "(SELECT 'subscribe_requested' AS action UNION ALL SELECT 'confirmed') ORDER BY id",
@@ -188,15 +189,17 @@ def import_baseline(database: Path, source: Path) -> tuple[int, float]:
 def _insert(connection: sqlite3.Connection, batch: list) -> int:
     now = datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")
     connection.execute("BEGIN")
-    connection.executemany("INSERT OR IGNORE INTO subscribers (email, full_name, created_at) VALUES (?, ?, ?)",
-                           [(email, name, now) for email, name, *_ in batch])
+    # Link keys as Roster's import makes them, one per row.
+    connection.executemany(
+        "INSERT OR IGNORE INTO subscribers (email, full_name, created_at, link_key) VALUES (?, ?, ?, ?)",
+        [(email, name, now, secrets.token_urlsafe(12)) for email, name, *_ in batch])
     marks = ",".join("?" * len(batch))
     ids = dict(connection.execute(f"SELECT lower(email), id FROM subscribers WHERE lower(email) IN ({marks})",
                                   [row[0].lower() for row in batch]))
     connection.executemany(
         "INSERT OR IGNORE INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at,"
-        " requested_at, confirmed_at) VALUES (?, 1, 'confirmed', ?, ?, ?, ?)",
-        [(ids[row[0].lower()], now, row[4], row[2], row[4]) for row in batch])
+        " requested_at, confirmed_at, link_key) VALUES (?, 1, 'confirmed', ?, ?, ?, ?, ?)",
+        [(ids[row[0].lower()], now, row[4], row[2], row[4], secrets.token_urlsafe(12)) for row in batch])
     connection.executemany(
         "INSERT OR IGNORE INTO consent_events (subscriber_id, list_id, action, occurred_at, form, ip)"
         " VALUES (?, 1, ?, ?, 'import', ?)",

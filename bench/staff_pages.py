@@ -26,13 +26,13 @@ SAMPLES = 30
 PASSWORD = "bench-password-for-staff"
 
 # Subscribers created one a second backwards from now; a third pending, 500 article sources.
-SUBSCRIBERS_SQL = """INSERT INTO subscribers (email, full_name, created_at)
-    SELECT 'reader' || n || '@example.com', 'Reader ' || n, {ago} FROM ({series}) AS numbers"""
+SUBSCRIBERS_SQL = """INSERT INTO subscribers (email, full_name, created_at, link_key)
+    SELECT 'reader' || n || '@example.com', 'Reader ' || n, {ago}, {key} FROM ({series}) AS numbers"""
 SUBSCRIPTIONS_SQL = """INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at,
-        requested_at, confirmed_at, source_url)
+        requested_at, confirmed_at, source_url, link_key)
     SELECT id, {list_id}, CASE WHEN id % 3 = 0 THEN 'pending' ELSE 'confirmed' END, created_at, created_at,
            created_at, CASE WHEN id % 3 = 0 THEN NULL ELSE created_at END,
-           'https://news.example/world/article-' || (id % 500)
+           'https://news.example/world/article-' || (id % 500), {key}
     FROM subscribers"""
 CONSENT_SQL = """INSERT INTO consent_events (subscriber_id, list_id, action, occurred_at, form, wording_version,
         ip, user_agent, source_url)
@@ -55,13 +55,14 @@ def fill(database_url: str) -> None:
     flask_cli(env, "demo", "seed")
     if database_url.startswith("postgresql"):
         statements = {"series": f"SELECT generate_series(1, {ROWS}) AS n",
-                      "ago": "now() - make_interval(secs => n)"}
+                      "ago": "now() - make_interval(secs => n)", "key": "substr(md5(gen_random_uuid()::text), 1, 16)"}
         connection = psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True)
         connection.execute("SET maintenance_work_mem = '256MB'")  # index builds sort in memory
     else:
         statements = {"series": f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {ROWS}) "
                                 "SELECT n FROM g",
-                      "ago": "strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || n || ' seconds') || '.000000'"}
+                      "ago": "strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || n || ' seconds') || '.000000'",
+                      "key": "lower(hex(randomblob(8)))"}
         connection = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     list_id = connection.execute("SELECT id FROM mailing_lists WHERE is_default").fetchone()[0]
     # Each index built once over all the rows, as CREATE INDEX does, rather than a row at
