@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, Index, String, Text
+from sqlalchemy import JSON, Enum, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -20,7 +20,6 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
-        Index("ix_outbox_messages_recipient_category", "recipient", "category", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,3 +45,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+# The opt-in mail throttle and a reader's data find an address's mail whatever its case.
+Index("ix_outbox_messages_recipient_lower", func.lower(OutboxMessage.recipient),
+      OutboxMessage.category, OutboxMessage.created_at)
