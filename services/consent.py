@@ -6,6 +6,7 @@ from sqlalchemy import insert
 
 from models import ConsentAction, ConsentEvent
 from services.transactions import Executor
+from services.validation import ip_address_or_none
 
 # The exact text each form shows next to its button. A published version is never
 # changed: add a new version instead (tests pin the published ones).
@@ -65,7 +66,7 @@ def record(
         action=action,
         form=origin.form,
         wording_version=origin.wording_version,
-        ip=origin.ip,
+        ip=ip_address_or_none(origin.ip),
         user_agent=(origin.user_agent or "")[:500] or None,
         source_url=(origin.source_url or "")[:2000] or None,
     ))

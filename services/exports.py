@@ -77,15 +77,17 @@ _TRIGGERS = frozenset(FORMULA_TRIGGERS)
 
 
 def _row_cells(row) -> tuple:
-    """Split the name and escape the cells people typed; the rest are our own
-    timestamps, IPs and status words, which never start with a formula trigger.
-    Nearly no row needs escaping, so its first characters are looked at first."""
+    """Split the name and escape every cell that holds text from outside: what people
+    typed, and the IPs (a forged X-Forwarded-For, or an older row, can hold anything).
+    Only the timestamps and status words are our own, and never start with a formula
+    trigger. Nearly no row needs escaping, so its first characters are looked at first."""
     email, full_name, list_name, status, source, optin_at, optin_ip, confirm_at, confirm_ip, unsub_at = row
     first, _, last = full_name.partition(" ")
     if (email[:1] in _TRIGGERS or full_name[:1] in _TRIGGERS or last[:1] in _TRIGGERS
-            or list_name[:1] in _TRIGGERS or (source or "")[:1] in _TRIGGERS):
-        email, first, last, full_name, list_name, source = map(
-            escape_formula, (email, first, last, full_name, list_name, source))
+            or list_name[:1] in _TRIGGERS or (source or "")[:1] in _TRIGGERS
+            or (optin_ip or "")[:1] in _TRIGGERS or (confirm_ip or "")[:1] in _TRIGGERS):
+        email, first, last, full_name, list_name, source, optin_ip, confirm_ip = map(
+            escape_formula, (email, first, last, full_name, list_name, source, optin_ip, confirm_ip))
     return (email, first, last, full_name, list_name, status, source,
             optin_at, optin_ip, confirm_at, confirm_ip, unsub_at)
 

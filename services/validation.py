@@ -1,5 +1,6 @@
 """Rules for what people type: one place, used by every form, the API and imports."""
 
+import ipaddress
 import re
 import unicodedata
 from functools import cache, lru_cache
@@ -22,6 +23,15 @@ _FORBIDDEN_IN_MULTILINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\
 def storable(text: str) -> bool:
     """Whether every database can hold (and so could ever match) this text: PostgreSQL refuses NUL."""
     return "\x00" not in text
+
+
+def ip_address_or_none(raw: str | None) -> str | None:
+    """The IP address in `raw`, written canonically; None if it is not one (a proxy
+    header can carry any text)."""
+    try:
+        return str(ipaddress.ip_address(raw)) if raw else None
+    except ValueError:
+        return None
 
 
 def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> str:
