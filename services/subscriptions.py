@@ -17,7 +17,7 @@ from models import ConsentAction, MailingList, Subscriber, Subscription, Subscri
 from models.base import UTCDateTime, new_link_key, utcnow
 from services import consent, lists, outbox
 from services.consent import ConsentOrigin
-from services.errors import InvalidInput, InvalidToken, NotFound
+from services.errors import InvalidInput, InvalidToken, SignupsClosed
 from services.links import external_url
 from services.tokens import NO_LONGER_VALID, Purpose, RowLink, issued_before, make_row_token, read_row_token
 from services.transactions import Executor, write_connection, write_transaction
@@ -39,15 +39,14 @@ class ListRef(NamedTuple):
 _LISTS = MailingList.__table__
 _DEFAULT_LIST = (select(_LISTS.c.id, _LISTS.c.name)
                  .order_by(_LISTS.c.is_default.desc(), _LISTS.c.id).limit(1))
-NO_LIST_YET = "No mailing list exists yet; run `flask demo seed` or create one."
 NO_SUCH_LIST = "That newsletter does not exist."
 
 
 def default_list(session: Executor) -> ListRef:
-    """The list marked default, or else the oldest."""
+    """The list marked default, or else the oldest; SignupsClosed when there is none."""
     found = session.execute(_DEFAULT_LIST).first()
     if found is None:
-        raise NotFound(NO_LIST_YET)
+        raise SignupsClosed()
     return ListRef(*found)
 
 
@@ -126,7 +125,7 @@ def _upsert_subscription(connection: Connection, subscriber, list_slug: str | No
     else:
         found = connection.execute(_UPSERT_INTO_DEFAULT_LIST, params).first()
     if found is None:
-        raise InvalidInput("list", NO_SUCH_LIST) if list_slug else NotFound(NO_LIST_YET)
+        raise InvalidInput("list", NO_SUCH_LIST) if list_slug else SignupsClosed()
     return found
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import ConsentAction, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
 from services import subscriptions
-from services.errors import InvalidInput, InvalidToken, NotFound
+from services.errors import InvalidInput, InvalidToken, SignupsClosed
 from tests.conftest import link_path, outbox_rows
 
 
@@ -169,8 +169,8 @@ def test_a_form_naming_a_public_list_joins_that_list_and_its_mail_names_it(newsl
     assert weekly.name in outbox_rows()[0].subject
 
 
-def test_signing_up_before_any_list_exists_is_refused_and_writes_nothing(app, origin):
-    with pytest.raises(NotFound):
+def test_signing_up_with_no_list_is_refused_as_closed_and_writes_nothing(app, origin):
+    with pytest.raises(SignupsClosed):
         subscriptions.subscribe("early@example.com", "", origin)
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
     assert outbox_rows() == []
