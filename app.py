@@ -50,9 +50,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_security_headers(app)
     register_commands(app)
-
-    if app.config["OUTBOX_IN_PROCESS"]:
-        _start_outbox_thread_on_first_request(app)
     return app
 
 
@@ -79,22 +76,3 @@ def _check_production_settings(app: Flask) -> None:
         app.logger.warning("Rate limits are counted in this process's memory: they hold only when one "
                            "process serves the site. With several, set RATELIMIT_STORAGE_URI=redis://…")
 
-
-def _start_outbox_thread_on_first_request(app: Flask) -> None:
-    """Development convenience: mail appears on the console without a second process.
-    Started on the first request so that CLI commands never start it."""
-    import threading
-
-    from services.outbox_worker import start_background_thread
-
-    started = threading.Event()
-    lock = threading.Lock()
-
-    @app.before_request
-    def _start_outbox_thread() -> None:
-        if started.is_set():
-            return
-        with lock:
-            if not started.is_set():
-                start_background_thread(app)
-                started.set()

@@ -71,15 +71,23 @@ class Config:
     OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS", "30"))
     OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
     OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "50"))
-    # Development only: drain the outbox from a thread of the web process.
-    OUTBOX_IN_PROCESS = False
 
-    # `flask maintenance purge`: never-confirmed requests and delivered mail are not kept forever.
+    # Background jobs (`flask worker`): a worker holds a job this long past its last
+    # checkpoint; a job that fails is tried again after a backoff that doubles.
+    JOB_LEASE_SECONDS = float(os.environ.get("JOB_LEASE_SECONDS", "60"))
+    JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))
+    JOB_BACKOFF_SECONDS = float(os.environ.get("JOB_BACKOFF_SECONDS", "30"))
+    # How often an idle worker looks for mail, jobs and scheduled tasks.
+    WORKER_POLL_SECONDS = float(os.environ.get("WORKER_POLL_SECONDS", "1"))
+
+    # The retention purge (run daily by the worker at this hour, UTC, or by `flask maintenance
+    # purge`): never-confirmed requests and delivered mail are not kept forever.
+    RETENTION_PURGE_HOUR = int(os.environ.get("RETENTION_PURGE_HOUR", "3")) % 24
     RETENTION_PENDING_DAYS = int(os.environ.get("RETENTION_PENDING_DAYS", "30"))
     RETENTION_SENT_MAIL_DAYS = max(2, int(os.environ.get("RETENTION_SENT_MAIL_DAYS", "30")))
 
     # The dashboard's figures over every subscription are recomputed at most this often
-    # (or by `flask maintenance refresh-dashboard` from cron); outbox and cohorts are live.
+    # (and by the worker's schedule ahead of that); outbox and cohorts are live.
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 
     CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
@@ -128,8 +136,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
-    OUTBOX_IN_PROCESS = env_bool("OUTBOX_IN_PROCESS", True)
     OUTBOX_BACKOFF_SECONDS = 2.0
+    JOB_BACKOFF_SECONDS = 2.0
     # The demo article site that `make run` serves beside Roster.
     EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS") or ["http://localhost:5001"]
 
@@ -142,6 +150,7 @@ class TestingConfig(Config):
     MAIL_BACKEND = "smtp"
     RATELIMIT_ENABLED = False
     OUTBOX_BACKOFF_SECONDS = 0.0
+    JOB_BACKOFF_SECONDS = 0.0
     BASE_URL = "http://roster.test"
     SERVER_NAME = None
     ARGON2_MEMORY_COST_KIB = 1024  # cheap hashes keep the suite fast

@@ -11,6 +11,7 @@ def register_commands(app: Flask) -> None:
     from commands.maintenance import maintenance_cli
     from commands.outbox import outbox_cli
     from commands.subscribers import subscribers_cli
+    from commands.worker import jobs_command, worker_command
 
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_cli)
@@ -20,3 +21,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(cohorts_cli)
     app.cli.add_command(subscribers_cli)
     app.cli.add_command(api_tokens_cli)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(jobs_command)

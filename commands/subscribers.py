@@ -47,12 +47,18 @@ def _parse_map(value: str | None) -> dict[str, str]:
 @click.option("--map", "column_map", help="Columns of a plain CSV: email=COL[,full_name=COL,…].")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True),
               help="Write the invalid rows to this CSV file.")
-def import_(file: str, list_slug: str | None, dry_run: bool, column_map: str | None, errors_path: str | None) -> None:
+@click.option("--queue", is_flag=True, help="Queue the import for `flask worker` and print the job's id.")
+def import_(file: str, list_slug: str | None, dry_run: bool, column_map: str | None, errors_path: str | None,
+            queue: bool) -> None:
     """Import a Mailchimp export (zip or CSV), a listmonk export or a mapped CSV. Nobody is mailed."""
     mapping = _parse_map(column_map)
     try:
         if dry_run:
             _show_dry_run(imports.dry_run(file, column_map=mapping))
+            return
+        if queue:
+            import_job_id, job_id = imports.queue_import(file, CLI, list_slug=list_slug, column_map=mapping)
+            click.echo(f"queued job {job_id} (import {import_job_id}); `flask jobs` shows its progress")
             return
         job = imports.run_import(imports.create_job(file, CLI, list_slug=list_slug, column_map=mapping))
     except InvalidInput as error:

@@ -7,6 +7,7 @@ from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
 from models.courses import Cohort, Course, CourseFormat, Enrollment, EnrollmentStatus
 from models.imports import ImportJob, ImportStatus
+from models.jobs import Job, JobStatus, ScheduledTask
 from models.outbox import OutboxMessage, OutboxStatus
 from models.privacy import ErasureTombstone
 from models.staff import AuditEvent, StaffRole, StaffSession, StaffUser
@@ -28,9 +29,12 @@ __all__ = [
     "ErasureTombstone",
     "ImportJob",
     "ImportStatus",
+    "Job",
+    "JobStatus",
     "MailingList",
     "OutboxMessage",
     "OutboxStatus",
+    "ScheduledTask",
     "StaffRole",
     "StaffSession",
     "StaffUser",

@@ -10,6 +10,15 @@ from models.base import Base, utcnow
 
 
 class ImportStatus(enum.StrEnum):
+    # Uploaded; the worker is checking the file (the dry run).
+    ANALYSING = "analysing"
+    # The file has no email column the import recognises: staff choose the columns.
+    NEEDS_COLUMNS = "needs_columns"
+    # The dry run is ready for staff to start the import or discard the file.
+    ANALYSED = "analysed"
+    # The file is malformed; nothing was written and the file is gone.
+    REFUSED = "refused"
+    DISCARDED = "discarded"
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
@@ -38,6 +47,11 @@ class ImportJob(Base):
     updated_count: Mapped[int] = mapped_column(default=0)
     skipped_count: Mapped[int] = mapped_column(default=0)
     invalid_count: Mapped[int] = mapped_column(default=0)
+    # The worker's job for the import's current step (its analysis, then the import); a
+    # plain id, not a reference, so that old jobs can be forgotten without touching imports.
+    worker_job_id: Mapped[int | None]
+    # The dry run's report (or, needing columns, the file's columns), for the review page.
+    analysis: Mapped[dict | None] = mapped_column(JSON)
     # The invalid rows as a CSV (row number, email, reason) for staff to download.
     errors_csv: Mapped[str] = mapped_column(Text, default="")
     failure: Mapped[str | None] = mapped_column(Text)

@@ -3,6 +3,11 @@
 
 The file's whole structure is checked before the first write, so a malformed
 file changes nothing. Imported addresses are never mailed by the import.
+
+From the console both steps run in the worker (`flask worker`): an upload is
+stored and its analysis queued in one transaction, and starting the import queues
+its job. Each batch commits with the job's checkpoint (rows processed, counts,
+invalid rows), so an import interrupted anywhere resumes after its last batch.
 """
 
 import csv
@@ -10,26 +15,27 @@ import io
 import logging
 import os
 import re
-import threading
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from extensions import db
-from models import ImportJob, ImportStatus, MailingList, Subscriber, Subscription, SubscriptionStatus
+from models import ImportJob, ImportStatus, Job, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
 from services import audit, subscriptions
 from services.audit import Actor
+from services.core import jobs
+from services.core.jobs import ClaimedJob
 from services.csv_safety import ExportDialect, safe_row
 from services.errors import InvalidInput, NotFound, SignupsClosed
-from services.import_formats import ImportPlan, Record, inspect, records, too_large
+from services.import_formats import ImportPlan, Record, UnknownColumns, inspect, records, too_large
 from services.import_writer import Counts, ValidRow, validate, write_batch
 from services.subscriptions import ListRef, default_list
 from services.transactions import write_transaction
@@ -40,6 +46,13 @@ ERROR_CSV_HEADER = ("File", "Line", "Email Address", "Problem")
 AUDIT_ACTION = "subscribers.import"
 OPT_IN_AUDIT_ACTION = "subscribers.import_opt_in"
 UPLOAD_CHUNK_BYTES = 1024 * 1024
+# The dry run reports its progress this often.
+ANALYSIS_PROGRESS_ROWS = 10 * BATCH_ROWS
+# The jobs the worker runs for an import (services/worker/kinds.py).
+ANALYSE_JOB = "import.analyse"
+APPLY_JOB = "import.apply"
+# An import staff may still choose columns for, start, or discard.
+UNDECIDED = (ImportStatus.ANALYSING, ImportStatus.NEEDS_COLUMNS, ImportStatus.ANALYSED)
 logger = logging.getLogger(__name__)
 
 
@@ -70,9 +83,13 @@ def _plan(path: str, column_map: dict[str, str] | None) -> ImportPlan:
     return inspect(path, max_bytes=_max_bytes(), column_map=column_map or None)
 
 
-def _checked_rows(plan: ImportPlan) -> Iterator[ValidRow | RowError]:
+def _checked_rows(plan: ImportPlan, skip: int = 0) -> Iterator[ValidRow | RowError]:
+    """Every row of the file, checked; the first `skip` (already imported) are passed over unchecked."""
     for part in plan.parts:
         for record in records(part):
+            if skip:
+                skip -= 1
+                continue
             if not isinstance(record, Record):
                 line, problem = record
                 yield RowError(part.name, line, "", problem)
@@ -83,11 +100,15 @@ def _checked_rows(plan: ImportPlan) -> Iterator[ValidRow | RowError]:
                 yield RowError(part.name, record.line, record.email, error.message)
 
 
-def dry_run(path: str, *, column_map: dict[str, str] | None = None) -> DryRunReport:
-    """Everything the import would check, without writing: counts and the first errors."""
+def dry_run(path: str, *, column_map: dict[str, str] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> DryRunReport:
+    """Everything the import would check, without writing: counts and the first errors.
+    `progress(rows checked, total)` is told every ANALYSIS_PROGRESS_ROWS rows."""
     plan = _plan(path, column_map)
     report = DryRunReport(plan.file_format, [(p.name, p.kind, p.rows) for p in plan.parts], plan.total_rows)
-    for row in _checked_rows(plan):
+    for seen, row in enumerate(_checked_rows(plan), start=1):
+        if progress and seen % ANALYSIS_PROGRESS_ROWS == 0:
+            progress(seen, plan.total_rows)
         if isinstance(row, RowError):
             report.invalid_rows += 1
             if len(report.errors) < DRY_RUN_ERRORS:
@@ -146,41 +167,214 @@ def _import_list(session, list_slug: str | None) -> MailingList | ListRef:
     return found
 
 
+def _new_job(session: Session, path: str, actor: Actor, *, filename: str | None, list_slug: str | None,
+             column_map: dict[str, str] | None, status: ImportStatus, plan: ImportPlan | None = None) -> ImportJob:
+    mailing_list = _import_list(session, list_slug)
+    job = ImportJob(staff_user_id=actor.staff_user_id, actor=actor.label, list_id=mailing_list.id,
+                    source_path=path, filename=(filename or os.path.basename(path))[:255],
+                    file_format=plan.file_format if plan else "", column_map=column_map or {},
+                    total_rows=plan.total_rows if plan else 0, status=status)
+    session.add(job)
+    session.flush()
+    return job
+
+
 def create_job(path: str, actor: Actor, *, filename: str | None = None, list_slug: str | None = None,
                column_map: dict[str, str] | None = None) -> int:
-    """Check the file and queue its import; InvalidInput (and no job) if it is malformed."""
+    """Check the file and make its import job, to run in this process (run_import);
+    InvalidInput (and no job) if it is malformed."""
     plan = _plan(path, column_map)
     with write_transaction() as session:
-        mailing_list = _import_list(session, list_slug)
-        job = ImportJob(staff_user_id=actor.staff_user_id, actor=actor.label, list_id=mailing_list.id,
-                        source_path=path, filename=(filename or os.path.basename(path))[:255],
-                        file_format=plan.file_format, column_map=column_map or {}, total_rows=plan.total_rows)
-        session.add(job)
-        session.flush()
-        return job.id
+        return _new_job(session, path, actor, filename=filename, list_slug=list_slug, column_map=column_map,
+                        status=ImportStatus.QUEUED, plan=plan).id
 
 
-def run_import(job_id: int) -> ImportJob:
-    """Run a queued job to the end; a failure is recorded on the job and re-raised."""
+def queue_import(path: str, actor: Actor, *, list_slug: str | None = None,
+                 column_map: dict[str, str] | None = None) -> tuple[int, int]:
+    """Check the file and queue its import for the worker: (import job id, job id)."""
+    path = os.path.abspath(path)  # the worker may run in another directory
+    plan = _plan(path, column_map)
+    with write_transaction() as session:
+        job = _new_job(session, path, actor, filename=None, list_slug=list_slug, column_map=column_map,
+                       status=ImportStatus.QUEUED, plan=plan)
+        job.worker_job_id = jobs.enqueue(session, APPLY_JOB, {"import_job_id": job.id})
+        return job.id, job.worker_job_id
+
+
+def upload(stream: BinaryIO, filename: str, actor: Actor, *, list_slug: str | None = None) -> int:
+    """Store an uploaded file and queue its analysis (the dry run) for the worker, in one
+    transaction; the import job's id. Nothing reads the file here, so a request returns
+    however large it is."""
+    path = save_upload(stream, filename)
+    try:
+        with write_transaction() as session:
+            job = _new_job(session, path, actor, filename=filename, list_slug=list_slug, column_map=None,
+                           status=ImportStatus.ANALYSING)
+            job.worker_job_id = jobs.enqueue(session, ANALYSE_JOB, {"import_job_id": job.id})
+            return job.id
+    except BaseException:
+        discard_upload(path)
+        raise
+
+
+def _undecided(session: Session, job_id: int, allowed: tuple[ImportStatus, ...], doing: str) -> ImportJob:
+    job = session.get(ImportJob, job_id, with_for_update=True)
+    if job is None:
+        raise NotFound(f"There is no import job {job_id}.")
+    if job.status not in allowed:
+        raise InvalidInput("job", f"This import is {job.status.value.replace('_', ' ')}; it cannot be {doing} now.")
+    return job
+
+
+def choose_columns(job_id: int, column_map: dict[str, str]) -> None:
+    """Check the file again with these columns (in the worker)."""
+    with write_transaction() as session:
+        job = _undecided(session, job_id, (ImportStatus.NEEDS_COLUMNS, ImportStatus.ANALYSED), "checked again")
+        job.column_map, job.status, job.analysis = column_map, ImportStatus.ANALYSING, None
+        job.worker_job_id = jobs.enqueue(session, ANALYSE_JOB, {"import_job_id": job.id})
+
+
+def start(job_id: int) -> int:
+    """Queue the import of a file whose dry run staff have seen; the worker's job id."""
+    with write_transaction() as session:
+        job = _undecided(session, job_id, (ImportStatus.ANALYSED,), "started")
+        job.status = ImportStatus.QUEUED
+        job.worker_job_id = jobs.enqueue(session, APPLY_JOB, {"import_job_id": job.id})
+        return job.worker_job_id
+
+
+def discard(job_id: int) -> None:
+    """Forget an upload staff decided not to import; its analysis, if queued, then does nothing."""
+    with write_transaction() as session:
+        job = _undecided(session, job_id, UNDECIDED, "discarded")
+        job.status, job.finished_at = ImportStatus.DISCARDED, utcnow()
+        path = job.source_path
+    discard_upload(path)
+
+
+def analyse(claimed: ClaimedJob) -> dict:
+    """The worker's analysis job: the dry run of an uploaded file, kept for the review
+    page; or the file's columns, if staff must choose them; or why the file is refused."""
+    job_id = claimed.payload["import_job_id"]
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status != ImportStatus.ANALYSING:
+        db.session.rollback()
+        return {"import_job": job_id, "skipped": "not waiting for analysis"}
+    path, column_map = job.source_path, job.column_map
+    db.session.rollback()
+
+    def progress(done: int, total: int) -> None:
+        with write_transaction() as session:
+            claimed.checkpoint(session, done, total, "Checking the file")
+
+    refused = False
+    try:
+        report = dry_run(stored_file(path), column_map=column_map, progress=progress)
+        values = {"status": ImportStatus.ANALYSED, "analysis": asdict(report), "file_format": report.file_format,
+                  "total_rows": report.total_rows}
+    except UnknownColumns as error:
+        values = {"status": ImportStatus.NEEDS_COLUMNS,
+                  "analysis": {"columns": error.columns, "problem": error.message}}
+    except (InvalidInput, NotFound) as error:
+        refused = True
+        values = {"status": ImportStatus.REFUSED, "failure": str(error), "finished_at": utcnow()}
+    with write_transaction() as session:
+        claimed.checkpoint(session, values.get("total_rows"), values.get("total_rows"), "Checked")
+        session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == ImportStatus.ANALYSING)
+                        .values(**values))
+    if refused:
+        discard_upload(path)  # a malformed file is not kept
+    return {"import_job": job_id, "status": values["status"].value}
+
+
+def apply(claimed: ClaimedJob) -> dict:
+    """The worker's import job: run (or resume) the import to the end."""
+    job_id = claimed.payload["import_job_id"]
+    job = db.session.get(ImportJob, job_id)
+    status = job.status if job else None
+    db.session.rollback()
+    if status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return {"import_job": job_id, "skipped": f"the import is {status or 'gone'}"}
+    job = run_import(job_id, claimed)
+    return {"import_job": job_id, "rows": job.processed_rows, "created": job.created_count,
+            "updated": job.updated_count, "skipped": job.skipped_count, "invalid": job.invalid_count}
+
+
+def abandon(session: Session, payload: dict, reason: str) -> None:
+    """An import's job ended without finishing (cancelled, or given up): say so on the import."""
+    job = session.get(ImportJob, payload["import_job_id"], with_for_update=True)
+    if job is None:
+        return
+    if job.status == ImportStatus.ANALYSING:
+        job.status, job.failure, job.finished_at = ImportStatus.REFUSED, reason, utcnow()
+    elif job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        job.status, job.failure, job.finished_at = ImportStatus.FAILED, reason, utcnow()
+
+
+def revive(session: Session, payload: dict) -> None:
+    """An import's job is tried again: the import waits for it again, where it stopped."""
+    job = session.get(ImportJob, payload["import_job_id"], with_for_update=True)
+    if job is None or job.status not in (ImportStatus.REFUSED, ImportStatus.FAILED):
+        return
+    if not Path(job.source_path).is_file():
+        raise InvalidInput("job", "The file of this import is no longer here; upload it again.")
+    if job.status == ImportStatus.REFUSED:
+        job.status = ImportStatus.ANALYSING
+    else:
+        job.status = ImportStatus.RUNNING if job.processed_rows else ImportStatus.QUEUED
+    job.failure, job.finished_at = None, None
+
+
+def stored_file(path: str) -> str:
+    if not Path(path).is_file():
+        raise NotFound("The uploaded file is no longer here; upload it again.")
+    return path
+
+
+@dataclass
+class _Checkpoint:
+    """How far an import got: the rows processed and their counts, committed with each batch."""
+
+    seen: int
+    counts: Counts
+
+
+def run_import(job_id: int, claimed: ClaimedJob | None = None) -> ImportJob:
+    """Run a queued job to the end, or resume one that was interrupted, in batches.
+    `claimed`: the worker's job, whose checkpoint each batch records. A refused file
+    fails the import at once; any other error does so when there is no retry left, and
+    is re-raised."""
     with write_transaction() as session:
         job = session.get(ImportJob, job_id, with_for_update=True)
         if job is None:
             raise NotFound(f"There is no import job {job_id}.")
-        if job.status != ImportStatus.QUEUED:
+        if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
             raise InvalidInput("job", f"Import job {job_id} has already run.")
-        job.status, job.started_at = ImportStatus.RUNNING, utcnow()
+        if claimed:
+            claimed.checkpoint(session, job.processed_rows, job.total_rows, "Importing")
+        if job.status == ImportStatus.QUEUED:
+            job.status, job.started_at = ImportStatus.RUNNING, utcnow()
+            job.errors_csv = _csv_line(ERROR_CSV_HEADER)
         path, column_map, list_id = job.source_path, job.column_map, job.list_id
+        checkpoint = _Checkpoint(job.processed_rows, Counts(job.created_count, job.updated_count,
+                                                            job.skipped_count, job.invalid_count))
     try:
-        counts, errors = _import_rows(job_id, _plan(path, column_map), list_id)
+        counts = _import_rows(job_id, _plan(stored_file(path), column_map), list_id, checkpoint, claimed)
+    except (jobs.Interrupted, jobs.LeaseLost):
+        raise  # the import is resumed by whichever worker has the job
     except Exception as error:
-        with write_transaction() as session:
-            job = session.get(ImportJob, job_id)
-            job.status, job.finished_at = ImportStatus.FAILED, utcnow()
-            job.failure = error.message if isinstance(error, InvalidInput) else "The import stopped on an error."
+        if claimed is None or claimed.last_attempt or isinstance(error, InvalidInput | NotFound):
+            with write_transaction() as session:
+                job = session.get(ImportJob, job_id)
+                job.status, job.finished_at = ImportStatus.FAILED, utcnow()
+                job.failure = str(error) if isinstance(error, InvalidInput | NotFound) else \
+                    "The import stopped on an error."
         raise
     with write_transaction() as session:
+        if claimed:
+            claimed.checkpoint(session, message="Imported")
         job = session.get(ImportJob, job_id)
-        job.status, job.finished_at, job.errors_csv = ImportStatus.DONE, utcnow(), errors.getvalue()
+        job.status, job.finished_at = ImportStatus.DONE, utcnow()
         audit.record(session, Actor(job.actor, job.staff_user_id), AUDIT_ACTION, target=job.filename,
                      details={"job": job.id, "format": job.file_format, "list_id": job.list_id,
                               "rows": job.processed_rows, "created": counts.created, "updated": counts.updated,
@@ -189,14 +383,20 @@ def run_import(job_id: int) -> ImportJob:
     return job
 
 
-def _import_rows(job_id: int, plan, list_id: int) -> tuple[Counts, io.StringIO]:
-    counts, errors = Counts(), io.StringIO()
+def _csv_line(values) -> str:
+    line = io.StringIO()
+    csv.writer(line, ExportDialect).writerow(values)
+    return line.getvalue()
+
+
+def _import_rows(job_id: int, plan: ImportPlan, list_id: int, checkpoint: _Checkpoint,
+                 claimed: ClaimedJob | None) -> Counts:
+    counts, errors = checkpoint.counts, io.StringIO()
     error_writer = csv.writer(errors, ExportDialect)
-    error_writer.writerow(ERROR_CSV_HEADER)
     form = f"import:{plan.file_format}"
     batch: list[ValidRow] = []
-    seen = 0
-    for row in _checked_rows(plan):
+    seen = checkpoint.seen
+    for row in _checked_rows(plan, skip=seen):
         seen += 1
         if isinstance(row, RowError):
             counts.invalid += 1
@@ -204,19 +404,28 @@ def _import_rows(job_id: int, plan, list_id: int) -> tuple[Counts, io.StringIO]:
         else:
             batch.append(row)
         if seen % BATCH_ROWS == 0:
-            _commit_batch(job_id, list_id, form, batch, counts, seen)
+            _commit_batch(job_id, list_id, form, batch, counts, seen, errors, claimed)
             batch = []
-    _commit_batch(job_id, list_id, form, batch, counts, seen)
-    return counts, errors
+    _commit_batch(job_id, list_id, form, batch, counts, seen, errors, claimed)
+    return counts
 
 
-def _commit_batch(job_id, list_id, form, batch, counts: Counts, seen: int) -> None:
+def _commit_batch(job_id, list_id, form, batch, counts: Counts, seen: int, errors: io.StringIO,
+                  claimed: ClaimedJob | None) -> None:
+    """Write a batch with the import's checkpoint (rows processed, counts, the batch's
+    invalid rows) and the worker's, in one transaction: a resumed import starts after it."""
     with write_transaction() as session:
+        if claimed:
+            claimed.checkpoint(session, seen)
         if batch:
             write_batch(session, list_id, form, batch, counts, job_id)
-        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
-            processed_rows=seen, created_count=counts.created, updated_count=counts.updated,
-            skipped_count=counts.skipped, invalid_count=counts.invalid))
+        progress = dict(processed_rows=seen, created_count=counts.created, updated_count=counts.updated,
+                        skipped_count=counts.skipped, invalid_count=counts.invalid)
+        if invalid_rows := errors.getvalue():
+            progress["errors_csv"] = ImportJob.errors_csv + invalid_rows
+            errors.seek(0)
+            errors.truncate()
+        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**progress))
 
 
 # An upload left at the dry run or the column mapping, or by a job that failed.
@@ -224,11 +433,12 @@ ABANDONED_UPLOAD_AGE = timedelta(days=1)
 
 
 def discard_abandoned_uploads(session: Session) -> int:
-    """Delete stored uploads older than a day that no queued or running job needs."""
+    """Delete stored uploads older than a day that no analysis or import waiting or
+    running needs; an import left at its dry run or column choice is then discarded."""
     needed = set(session.scalars(select(ImportJob.source_path).where(
-        ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]))))
+        ImportJob.status.in_([ImportStatus.ANALYSING, ImportStatus.QUEUED, ImportStatus.RUNNING]))))
     cutoff = (utcnow() - ABANDONED_UPLOAD_AGE).timestamp()
-    removed = 0
+    removed_paths = []
     for path in upload_dir().glob("*.upload"):
         try:
             abandoned = str(path) not in needed and path.stat().st_mtime < cutoff
@@ -236,31 +446,19 @@ def discard_abandoned_uploads(session: Session) -> int:
             continue  # its import finished and removed it meanwhile
         if abandoned:
             path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+            removed_paths.append(str(path))
+    if removed_paths:
+        session.execute(update(ImportJob).where(
+            ImportJob.source_path.in_(removed_paths),
+            ImportJob.status.in_([ImportStatus.NEEDS_COLUMNS, ImportStatus.ANALYSED]),
+        ).values(status=ImportStatus.DISCARDED, finished_at=utcnow()))
+    return len(removed_paths)
 
 
 def discard_upload(path: str) -> None:
     """Delete an uploaded copy (once imported, or refused); a file named on the CLI is the user's own."""
     if Path(path).parent == upload_dir():
         Path(path).unlink(missing_ok=True)
-
-
-def start_in_background(app: Flask, job_id: int) -> threading.Thread:
-    """Run the job in a thread of this process; the console polls the job's progress."""
-
-    def work() -> None:
-        with app.app_context():
-            try:
-                run_import(job_id)
-            except Exception:
-                logger.exception("import job %s failed", job_id)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
-    thread.start()
-    return thread
 
 
 def recent_jobs(session: Session, limit: int = 20) -> list[ImportJob]:
@@ -291,6 +489,11 @@ def request_opt_in(actor: Actor, job_id: int) -> int:
         audit.record(session, actor, OPT_IN_AUDIT_ACTION, target=job.filename,
                      details={"job": job_id, "pending": len(pending), "queued": queued})
     return queued
+
+
+def worker_job(job: ImportJob) -> Job | None:
+    """The worker's job for the import's current step, for its progress."""
+    return db.session.get(Job, job.worker_job_id) if job.worker_job_id else None
 
 
 def get_job(job_id: int) -> ImportJob:

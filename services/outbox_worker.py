@@ -106,14 +106,15 @@ def _record(sent_ids: list[int], failures: list[tuple[int, int, str]]) -> int:
     return gave_up
 
 
-def drain(max_batches: int | None = None) -> DrainResult:
-    """Send everything that was due when the pass began, batch by batch. A message
-    that fails now waits for its next attempt time, even with zero backoff."""
+def drain(max_batches: int | None = None, stop: threading.Event | None = None) -> DrainResult:
+    """Send everything that was due when the pass began, batch by batch, or until `stop`
+    is set (the batch in hand is finished). A message that fails now waits for its next
+    attempt time, even with zero backoff."""
     config = current_app.config
     result = DrainResult()
     started = utcnow()
     batches = 0
-    while max_batches is None or batches < max_batches:
+    while (max_batches is None or batches < max_batches) and not (stop and stop.is_set()):
         claim = claim_batch(config["OUTBOX_BATCH_SIZE"], due_by=started)
         if not claim.messages and not claim.held:
             break
@@ -144,21 +145,10 @@ def run_forever(poll_seconds: float = 1.0, stop: threading.Event | None = None) 
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            drained = drain()
+            drained = drain(stop=stop)
         except Exception:  # keep the worker alive through a database outage
             log.exception("outbox worker pass failed")
             drained = DrainResult()
         if drained.sent == 0 and drained.failed_attempts == 0 and drained.held == 0:
             stop.wait(poll_seconds)
 
-
-def start_background_thread(app, poll_seconds: float = 1.0) -> threading.Thread:
-    """Development only: drain the outbox from a daemon thread of the web process."""
-
-    def target():
-        with app.app_context():
-            run_forever(poll_seconds)
-
-    thread = threading.Thread(target=target, name="outbox-worker", daemon=True)
-    thread.start()
-    return thread

@@ -1,10 +1,9 @@
 """The console's export and import pages: streamed, formula-safe, audited downloads;
-upload → dry run → column map → background job; refusals; the opt-in request."""
+upload → dry run → column map → import, each step run by the worker; refusals; the
+opt-in request."""
 
-import html
 import io
 import re
-import time
 import zipfile
 from datetime import UTC, datetime
 
@@ -24,12 +23,12 @@ from models import (
     SubscriptionStatus,
 )
 from services import imports, subscriptions
+from services.worker.runner import Worker
 from tests.conftest import csrf_token
 from tests.test_exports import add_subscriptions, read_csv
 from tests.test_imports import MAILCHIMP_FILES
 
 DANGEROUS_NAME = "=cmd|' /C calc'!A0"
-CARRIED = re.compile(r'<input type="hidden" name="(upload|filename|list|map_\w+)" value="([^"]*)">')
 
 
 def count(model) -> int:
@@ -63,27 +62,32 @@ def upload(client, content: bytes, filename: str = "members.csv", list_slug: str
         "csrf_token": token, "list": list_slug, "file": (io.BytesIO(content), filename)})
 
 
-def carried(page: str) -> dict:
-    """The hidden fields a review page carries to its next step, with its CSRF token."""
-    fields = {name: html.unescape(value) for name, value in CARRIED.findall(page)}
-    fields["csrf_token"] = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    return fields
+def page_token(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-def start_and_wait(client, review_page: str) -> ImportJob:
-    response = client.post("/admin/imports/start", data=carried(review_page))
+def analysed(app, client, response) -> tuple[str, str]:
+    """The import page an upload led to, once the worker has checked the file: its URL and text."""
     assert response.status_code == 303, response.get_data(as_text=True)
     job_url = response.headers["Location"]
-    deadline = time.monotonic() + 30
-    while True:
-        db.session.rollback()  # see the background job's commits
-        page = client.get(job_url).get_data(as_text=True)
-        if 'http-equiv="refresh"' not in page:
-            break
-        assert "<progress" in page
-        assert time.monotonic() < deadline, "the import did not finish"
-        time.sleep(0.1)
-    assert "<progress" in page
+    Worker(app).run_once()
+    return job_url, client.get(job_url).get_data(as_text=True)
+
+
+def press(client, job_url: str, step: str, **fields) -> str:
+    """Press one of an import page's buttons; the page it leads back to."""
+    token = page_token(client.get(job_url).get_data(as_text=True))
+    response = client.post(f"{job_url}/{step}", data={"csrf_token": token, **fields})
+    assert response.status_code == 303 and response.headers["Location"] == job_url
+    return client.get(job_url).get_data(as_text=True)
+
+
+def start_and_wait(app, client, job_url: str) -> ImportJob:
+    queued = press(client, job_url, "start")
+    assert 'http-equiv="refresh"' in queued and "<progress" in queued  # the page follows the worker
+    Worker(app).run_once()
+    page = client.get(job_url).get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page and "<progress" in page
     db.session.rollback()
     return db.session.get(ImportJob, int(job_url.rsplit("/", 1)[1]))
 
@@ -161,20 +165,23 @@ def test_cohort_enrolments_export(signed_in_client, make_cohort):
     assert signed_in_client.get("/admin/enrollments/export.csv").status_code == 404
 
 
-def test_mailchimp_zip_upload_dry_run_then_background_import(signed_in_client, newsletter, stored_uploads):
-    review = upload(signed_in_client, mailchimp_zip_bytes(), "audience_export.zip")
-    page = review.get_data(as_text=True)
-    assert review.status_code == 200 and "Dry run of audience_export.zip" in page
+def test_mailchimp_zip_upload_dry_run_then_import_in_the_worker(app, signed_in_client, newsletter, stored_uploads):
+    response = upload(signed_in_client, mailchimp_zip_bytes(), "audience_export.zip")
+    assert response.status_code == 303
+    waiting = signed_in_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "checking the file" in waiting and 'http-equiv="refresh"' in waiting  # the worker has not run yet
+    job_url, page = analysed(app, signed_in_client, response)
+    assert "Dry run of audience_export.zip" in page and 'http-equiv="refresh"' not in page
     assert "mailchimp" in page and "<dt>Rows</dt><dd>6</dd>" in page and "<dt>Invalid</dt><dd>0</dd>" in page
-    assert count(Subscriber) == 0 and count(ImportJob) == 0  # a dry run writes nothing
+    assert count(Subscriber) == 0  # a dry run writes nothing
 
-    job = start_and_wait(signed_in_client, page)
+    job = start_and_wait(app, signed_in_client, job_url)
     assert (job.status, job.file_format, job.processed_rows, job.created_count) == (
         ImportStatus.DONE, "mailchimp", 6, 6)
     assert count(Subscriber) == 6 and count(OutboxMessage) == 0  # nobody is mailed
     assert stored_uploads() == set()
     listing = signed_in_client.get("/admin/imports").get_data(as_text=True)
-    assert f'href="/admin/imports/{job.id}"' in listing and "audience_export.zip" in listing
+    assert f'href="{job_url}"' in listing and "audience_export.zip" in listing
 
 
 BIG_ROW = ",".join(["x" * 5000] * 20)
@@ -187,23 +194,24 @@ BIG_ROW = ",".join(["x" * 5000] * 20)
     (b"PK\x03\x04 this is not really a zip", "damaged"),
     (b"", "empty"),
 ])
-def test_a_malformed_upload_gives_a_clear_error_and_writes_nothing(signed_in_client, newsletter, stored_uploads,
+def test_a_malformed_upload_gives_a_clear_error_and_writes_nothing(app, signed_in_client, newsletter, stored_uploads,
                                                                    content, message):
-    response = upload(signed_in_client, content)
-    assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
-    assert count(Subscriber) == 0 and count(ImportJob) == 0
+    job_url, page = analysed(app, signed_in_client, upload(signed_in_client, content))
+    assert "The file was not imported" in page and message in page
+    assert "Start import" not in page and 'http-equiv="refresh"' not in page
+    assert count(Subscriber) == 0 and db.session.get(ImportJob, int(job_url.rsplit("/", 1)[1])).status == "refused"
     assert stored_uploads() == set()  # the refused file is not kept
 
 
-def test_a_file_without_an_email_column_asks_for_the_columns(signed_in_client, newsletter, stored_uploads):
-    page = upload(signed_in_client, b"Name,Phone\nAda,123\n").get_data(as_text=True)
+def test_a_file_without_an_email_column_asks_for_the_columns(app, signed_in_client, newsletter, stored_uploads):
+    job_url, page = analysed(app, signed_in_client, upload(signed_in_client, b"Name,Phone\nAda,123\n"))
     assert "No email column found" in page and '<select name="map_email"' in page
-    assert count(Subscriber) == 0 and count(ImportJob) == 0
+    assert count(Subscriber) == 0
     assert len(stored_uploads()) == 1  # kept for the mapping step, until discarded
-    discarded = signed_in_client.post("/admin/imports/discard", data=carried(page))
-    assert "nothing was imported" in signed_in_client.get(discarded.headers["Location"]).get_data(as_text=True)
+    assert "nothing was imported" in press(signed_in_client, job_url, "discard")
     assert stored_uploads() == set()
+    refused = signed_in_client.post(f"{job_url}/start", data={"csrf_token": csrf_token(signed_in_client, job_url)})
+    assert "it cannot be started now" in signed_in_client.get(refused.headers["Location"]).get_data(as_text=True)
 
 
 def test_uploads_over_the_cap_are_refused_but_the_cap_is_not_the_app_wide_one(app, signed_in_client, newsletter,
@@ -211,9 +219,9 @@ def test_uploads_over_the_cap_are_refused_but_the_cap_is_not_the_app_wide_one(ap
     big = ("email," + ",".join(f"c{n}" for n in range(20)) + "\n").encode() + b"".join(
         f"r{n}@example.com,{BIG_ROW}\n".encode() for n in range(12))
     assert len(big) > app.config["MAX_CONTENT_LENGTH"]
-    accepted = upload(signed_in_client, big)
-    assert accepted.status_code == 200 and "<dt>Valid</dt><dd>12</dd>" in accepted.get_data(as_text=True)
-    signed_in_client.post("/admin/imports/discard", data=carried(accepted.get_data(as_text=True)))
+    job_url, accepted = analysed(app, signed_in_client, upload(signed_in_client, big))
+    assert "<dt>Valid</dt><dd>12</dd>" in accepted
+    press(signed_in_client, job_url, "discard")
     assert stored_uploads() == set()
 
     app.config["IMPORT_MAX_BYTES"] = 2048
@@ -221,31 +229,34 @@ def test_uploads_over_the_cap_are_refused_but_the_cap_is_not_the_app_wide_one(ap
         refused = upload(signed_in_client, b"email\n" + b"a" * size)
         assert refused.status_code == 413
         assert "larger than the 2,048 bytes limit" in refused.get_data(as_text=True)
-    assert count(ImportJob) == 0 and stored_uploads() == set()
+    assert count(ImportJob) == 1 and stored_uploads() == set()
 
 
-def test_column_mapping_step_and_the_error_csv(signed_in_client, newsletter):
+def test_column_mapping_step_and_the_error_csv(app, signed_in_client, newsletter):
     content = b"Kontakt,Vorname,Nachname\nkarl@example.de,Karl,Marx\n=HYPERLINK(1),Bad,Row\n"
-    mapping = upload(signed_in_client, content, "crm.csv").get_data(as_text=True)
+    job_url, mapping = analysed(app, signed_in_client, upload(signed_in_client, content, "crm.csv"))
     assert '<option value="Kontakt">Kontakt</option>' in mapping
-    fields = {**carried(mapping), "map_email": "Kontakt", "map_first_name": "Vorname", "map_last_name": "Nachname"}
-    review = signed_in_client.post("/admin/imports/review", data=fields).get_data(as_text=True)
+    checking = press(signed_in_client, job_url, "columns", map_email="Kontakt", map_first_name="Vorname",
+                     map_last_name="Nachname")
+    assert "checking the file" in checking
+    Worker(app).run_once()
+    review = signed_in_client.get(job_url).get_data(as_text=True)
     assert "<dt>Valid</dt><dd>1</dd>" in review and "<dt>Invalid</dt><dd>1</dd>" in review
     assert "email = Kontakt" in review
 
-    job = start_and_wait(signed_in_client, review)
+    job = start_and_wait(app, signed_in_client, job_url)
     assert (job.created_count, job.invalid_count, job.column_map["email"]) == (1, 1, "Kontakt")
     karl = db.session.scalar(select(Subscriber).where(Subscriber.email == "karl@example.de"))
     assert karl.full_name == "Karl Marx"
-    page = signed_in_client.get(f"/admin/imports/{job.id}").get_data(as_text=True)
-    assert f'href="/admin/imports/{job.id}/errors.csv"' in page
-    errors = signed_in_client.get(f"/admin/imports/{job.id}/errors.csv")
+    page = signed_in_client.get(job_url).get_data(as_text=True)
+    assert f'href="{job_url}/errors.csv"' in page
+    errors = signed_in_client.get(f"{job_url}/errors.csv")
     assert errors.mimetype == "text/csv" and errors.headers["Content-Disposition"].startswith("attachment;")
     [row] = read_csv(errors.data)
     assert (row["Line"], row["Email Address"]) == ("3", "'=HYPERLINK(1)")
 
 
-def test_opt_in_request_mails_only_the_pending_people_the_import_added(signed_in_client, newsletter, make_list,
+def test_opt_in_request_mails_only_the_pending_people_the_import_added(app, signed_in_client, newsletter, make_list,
                                                                        origin, deliver):
     make_list("other")
     db.session.add(Subscription(subscriber=Subscriber(email="old@example.com"), mailing_list=newsletter,
@@ -256,7 +267,8 @@ def test_opt_in_request_mails_only_the_pending_people_the_import_added(signed_in
                 b"2,recent@example.com,Recent,{},enabled\n3,blocked@example.com,Block,{},blocklisted\n"
                 b"4,old@example.com,Old,{},enabled\n5,gone@example.com,Gone,{},enabled\n"
                 b"6,sure@example.com,Sure,{},enabled\n")
-    job = start_and_wait(signed_in_client, upload(signed_in_client, listmonk, "listmonk.csv").get_data(as_text=True))
+    job_url, _ = analysed(app, signed_in_client, upload(signed_in_client, listmonk, "listmonk.csv"))
+    job = start_and_wait(app, signed_in_client, job_url)
     assert (job.created_count, job.skipped_count) == (5, 1)
     gone = db.session.scalar(select(Subscriber).where(Subscriber.email == "gone@example.com"))
     gone.suppressed_at, gone.suppression_reason = datetime.now(UTC), "cleaned"

@@ -17,6 +17,8 @@ from models import (
     ErasureTombstone,
     ImportJob,
     ImportStatus,
+    Job,
+    JobStatus,
     OutboxMessage,
     Subscriber,
     Subscription,
@@ -28,6 +30,7 @@ from services.consent import ConsentOrigin
 from services.errors import InvalidInput
 from services.exports import SubscriberFilters, export_subscribers
 from services.privacy import address_hash
+from services.worker.runner import Worker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mailchimp"
 MAILCHIMP_FILES = sorted(FIXTURES.glob("*.csv"))
@@ -215,14 +218,17 @@ def test_a_malformed_file_is_refused_whole(app, newsletter, tmp_path, content, m
     assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
 
 
-def test_background_job_reports_progress_and_is_audited(app, newsletter, tmp_path):
+def test_queued_job_runs_in_the_worker_reports_progress_and_is_audited(app, newsletter, tmp_path):
     path = tmp_path / "many.csv"
     path.write_text("email\n" + "".join(f"r{n}@example.com\n" for n in range(2500)), encoding="utf-8")
-    job_id = imports.create_job(str(path), Actor("editor@example.com"))
-    imports.start_in_background(app, job_id).join(timeout=60)
+    job_id, worker_job_id = imports.queue_import(str(path), Actor("editor@example.com"))
+    assert Worker(app).run_once().jobs_run == 1
     db.session.rollback()
     job = imports.get_job(job_id)
     assert (job.status, job.total_rows, job.processed_rows, job.created_count) == (ImportStatus.DONE, 2500, 2500, 2500)
+    worker_job = db.session.get(Job, worker_job_id)
+    assert (worker_job.status, worker_job.progress_done, worker_job.progress_total, worker_job.result["created"]) == (
+        JobStatus.SUCCEEDED, 2500, 2500, 2500)
     [event] = db.session.scalars(select(AuditEvent)).all()
     assert (event.actor, event.action, event.target, event.details["created"]) == (
         "editor@example.com", "subscribers.import", "many.csv", 2500)

@@ -29,7 +29,7 @@ def two_servers(database_url, _schema):
     servers = []
 
     def start(storage_uri: str) -> list[ServerProcess]:
-        env = {"APP_ENV": "development", "OUTBOX_IN_PROCESS": "false", "DATABASE_URL": database_url,
+        env = {"APP_ENV": "development", "DATABASE_URL": database_url,
                "RATELIMIT_STORAGE_URI": storage_uri, "PUBLIC_POST_RATE_LIMIT": "3 per minute",
                "RATELIMIT_KEY_PREFIX": f"roster-test-{uuid.uuid4().hex}"}
         servers.extend(ServerProcess(env) for _ in range(2))

@@ -8,6 +8,7 @@ from blueprints.admin import (  # noqa: E402,F401  (routes attach to bp)
     access,
     routes,
     routes_auth,
+    routes_background,
     routes_courses,
     routes_data,
     routes_integrations,

@@ -30,6 +30,7 @@ NAV = [
     ("admin.export", "Export", False),
     ("admin.imports", "Import", False),
     ("admin.outbox", "Outbox", False),
+    ("admin.background", "Background work", False),
     ("admin.audit_log", "Audit log", False),
     ("admin.embed_snippets_page", "Embed", False),
     ("admin.staff", "Staff", True),

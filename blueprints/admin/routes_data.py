@@ -1,20 +1,20 @@
 """Export and import pages: CSV downloads streamed from the export services, and
-the import flow: upload → dry run (→ column map) → a background job with progress."""
+the import flow, each step run by the worker: upload → dry run (→ column map) → import,
+with progress."""
 
-from contextlib import suppress
-
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome
 from blueprints.admin.forms_data import ExportForm, ImportUploadForm
 from blueprints.form_errors import show_error
 from extensions import csrf, db
+from models import ImportStatus
 from services import enrollment_export, exports, imports, lists
 from services.csv_safety import download_name
 from services.errors import InvalidInput, NotFound
 from services.exports import SubscriberFilters
-from services.import_formats import MAPPABLE_FIELDS, UnknownColumns, too_large
+from services.import_formats import MAPPABLE_FIELDS, too_large
 
 MAP_LABELS = {"email": "Email address", "full_name": "Full name", "first_name": "First name",
               "last_name": "Last name"}
@@ -95,63 +95,12 @@ def import_upload():
         return _upload_page(form, 400)
     upload = form.file.data
     try:
-        path = imports.save_upload(upload.stream, upload.filename or "upload")
+        job_id = imports.upload(upload.stream, upload.filename or "upload", current_actor(),
+                                list_slug=form.list.data or None)
     except InvalidInput as error:
-        return _refused_upload(error.message, 413)
-    return _review(imports.upload_token(path), upload.filename or "upload", form.list.data or "", {})
-
-
-def _carried_upload() -> tuple[str, str, str, dict[str, str]]:
-    """The stored upload, its name, the list and the column map, as the review pages carry them."""
-    column_map = {field: request.form[MAP_PREFIX + field] for field in MAPPABLE_FIELDS
-                  if request.form.get(MAP_PREFIX + field)}
-    return (request.form.get("upload", ""), request.form.get("filename", "")[:255],
-            request.form.get("list", ""), column_map)
-
-
-def _review(token: str, filename: str, list_slug: str, column_map: dict[str, str]):
-    """The dry run's counts and first errors, or the column-mapping step."""
-    try:
-        path = imports.stored_upload(token)
-    except NotFound as error:
-        return _refused_upload(str(error))
-    upload = {"upload": token, "filename": filename, "list": list_slug}
-    try:
-        report = imports.dry_run(path, column_map=column_map)
-    except UnknownColumns as error:
-        return render_template("admin/import_map.html", upload=upload, columns=error.columns,
-                               problem=error.message, column_map=column_map, labels=MAP_LABELS)
-    except InvalidInput as error:
-        imports.discard_upload(path)  # a malformed file is not kept
-        return _refused_upload(error.message)
-    return render_template("admin/import_review.html", upload=upload, report=report, column_map=column_map)
-
-
-@bp.route("/imports/review", methods=["POST"])
-def import_review():
-    return _review(*_carried_upload())
-
-
-@bp.route("/imports/start", methods=["POST"])
-def import_start():
-    token, filename, list_slug, column_map = _carried_upload()
-    try:
-        path = imports.stored_upload(token)
-        job_id = imports.create_job(path, current_actor(), filename=filename, list_slug=list_slug or None,
-                                    column_map=column_map)
-    except (NotFound, InvalidInput) as error:
-        flash(str(error), "error")
-        return redirect(url_for(".imports"), 303)
-    imports.start_in_background(current_app._get_current_object(), job_id)
+        return _refused_upload(error.message, 413 if error.field == "file" else 400)
+    # The worker checks the file; the import's page shows its progress, then the dry run.
     return redirect(url_for(".import_job", job_id=job_id), 303)
-
-
-@bp.route("/imports/discard", methods=["POST"])
-def import_discard():
-    with suppress(NotFound):  # already gone
-        imports.discard_upload(imports.stored_upload(request.form.get("upload", "")))
-    flash("The uploaded file was discarded; nothing was imported.", "info")
-    return redirect(url_for(".imports"), 303)
 
 
 def _job(job_id: int):
@@ -161,9 +110,40 @@ def _job(job_id: int):
         abort(404)
 
 
+# Each step of an import has its page at the import's one address.
+STEP_TEMPLATES = {ImportStatus.NEEDS_COLUMNS: "admin/import_map.html",
+                  ImportStatus.ANALYSED: "admin/import_review.html"}
+
+
 @bp.route("/imports/<int:job_id>")
 def import_job(job_id):
-    return render_template("admin/import_job.html", job=_job(job_id))
+    job = _job(job_id)
+    return render_template(STEP_TEMPLATES.get(job.status, "admin/import_job.html"), job=job,
+                           worker_job=imports.worker_job(job), labels=MAP_LABELS)
+
+
+def _step(job_id: int, action, success: str):
+    """A button of an import's page: run the step, then back to the page."""
+    flash_outcome(action, success)
+    return redirect(url_for(".import_job", job_id=job_id), 303)
+
+
+@bp.route("/imports/<int:job_id>/columns", methods=["POST"])
+def import_columns(job_id):
+    column_map = {field: request.form[MAP_PREFIX + field] for field in MAPPABLE_FIELDS
+                  if request.form.get(MAP_PREFIX + field)}
+    return _step(job_id, lambda: imports.choose_columns(job_id, column_map),
+                 "The file is being checked again with these columns.")
+
+
+@bp.route("/imports/<int:job_id>/start", methods=["POST"])
+def import_start(job_id):
+    return _step(job_id, lambda: imports.start(job_id), "The import is queued; this page shows its progress.")
+
+
+@bp.route("/imports/<int:job_id>/discard", methods=["POST"])
+def import_discard(job_id):
+    return _step(job_id, lambda: imports.discard(job_id), "The uploaded file was discarded; nothing was imported.")
 
 
 @bp.route("/imports/<int:job_id>/errors.csv")

@@ -1,0 +1,1 @@
+"""The shared core every wing may import: errors, transactions, validation, links, the job queue…"""
