@@ -12,7 +12,7 @@ from services import imports
 from services.audit import CLI
 from services.errors import InvalidInput
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL
-from tests.test_admin_data import upload
+from tests.test_admin_data import analysed, upload
 
 LEVELS = 100_000
 NESTED = {
@@ -95,14 +95,14 @@ def test_an_import_too_wide_or_too_long_is_refused_by_the_service_and_the_cli(ap
 
 
 @pytest.mark.parametrize(("content", "message"), REFUSED_FILES)
-def test_the_console_refuses_an_import_too_wide_or_too_long_and_keeps_nothing(signed_in_client, newsletter,
+def test_the_console_refuses_an_import_too_wide_or_too_long_and_keeps_nothing(app, signed_in_client, newsletter,
                                                                               content, message):
-    response = upload(signed_in_client, content.encode())
-    page = response.get_data(as_text=True)
-    assert response.status_code == 400 and message in page
-    assert "<form" in page and len(page) < 100_000  # the upload form again, not a page of columns
-    assert count(Subscriber) == 0 and count(ImportJob) == 0
-    assert list(imports.upload_dir().glob("*")) == []
+    job_url, page = analysed(app, signed_in_client, upload(signed_in_client, content.encode()))
+    assert "The file was not imported" in page and message in page
+    assert "Start import" not in page and len(page) < 100_000  # the refusal, not a page of columns
+    assert count(Subscriber) == 0
+    assert db.session.get(ImportJob, int(job_url.rsplit("/", 1)[1])).status == "refused"
+    assert list(imports.upload_dir().glob("*")) == []  # the refused file is not kept
 
 
 def test_an_import_at_the_limits_is_read(app, newsletter, tmp_path):
