@@ -24,9 +24,10 @@ run: install
 	$(FLASK) demo seed
 	@echo "Roster is on http://$(HOST):$(PORT)/subscribe; mail is printed below."
 	@echo "The demo article page (another origin, with the embeds) is on http://localhost:$(DEMO_PORT)/"
-	@# The demo site runs beside Roster and stops with it (Ctrl-C stops both).
+	@# The worker (mail, imports, the schedule) and the demo site run beside Roster and
+	@# stop with it (Ctrl-C stops all three).
 	@ROSTER_URL=http://$(HOST):$(PORT) $(BIN)/flask --app demo_site run --host 127.0.0.1 --port $(DEMO_PORT) & \
-	demo=$$!; trap 'kill $$demo 2>/dev/null' EXIT INT TERM; \
+	demo=$$!; $(FLASK) worker & worker=$$!; trap 'kill $$demo $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
