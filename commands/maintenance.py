@@ -4,7 +4,7 @@ from flask.cli import AppGroup
 from extensions import db
 from services import dashboard, maintenance
 
-maintenance_cli = AppGroup("maintenance", help="Housekeeping, safe to run from cron.")
+maintenance_cli = AppGroup("maintenance", help="Housekeeping by hand (the worker's schedule runs it too).")
 
 
 @maintenance_cli.command("purge")
@@ -20,7 +20,7 @@ def purge() -> None:
 
 @maintenance_cli.command("refresh-dashboard")
 def refresh_dashboard() -> None:
-    """Recompute the dashboard's subscription figures (run it from cron more often
-    than DASHBOARD_CACHE_SECONDS, and no staff request waits for them)."""
+    """Recompute the dashboard's subscription figures now (the worker's schedule does
+    so more often than DASHBOARD_CACHE_SECONDS, so no staff request waits for them)."""
     figures = dashboard.refresh_subscription_figures(db.session)
     click.echo(f"dashboard figures computed as of {figures.computed_at:%Y-%m-%d %H:%M:%S} UTC")

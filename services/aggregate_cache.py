@@ -31,7 +31,7 @@ def fresh(session: Session, key: str, compute: Compute, max_age_seconds: float) 
 
 def refresh(session: Session, key: str, compute: Compute) -> Cached:
     """Compute the value now and store it. Concurrent misses each compute and the
-    newest is kept; a cron job that refreshes ahead of expiry spares requests the cost."""
+    newest is kept; the worker's schedule, refreshing ahead of expiry, spares requests the cost."""
     started = utcnow()  # the figures are as of their first query
     # Computed before the write transaction: on SQLite that holds the one write lock.
     computed = Cached(compute(session), started)

@@ -215,5 +215,5 @@ def subscription_figures(session: Session) -> SubscriptionFigures:
 
 
 def refresh_subscription_figures(session: Session) -> SubscriptionFigures:
-    """Recompute them now (`flask maintenance refresh-dashboard`, from cron)."""
+    """Recompute them now (the worker's schedule, or `flask maintenance refresh-dashboard`)."""
     return _figures(session, aggregate_cache.refresh(session, SUBSCRIPTION_FIGURES, _subscription_aggregates))

@@ -120,7 +120,7 @@ def dry_run(path: str, *, column_map: dict[str, str] | None = None,
 
 
 def upload_dir() -> Path:
-    # Absolute, so the web server and cron name the same files whatever their working directory.
+    # Absolute, so the web server and the worker name the same files whatever their working directory.
     return Path(current_app.config["IMPORT_UPLOAD_DIR"]).resolve()
 
 

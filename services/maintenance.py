@@ -24,7 +24,7 @@ class PurgeResult:
 
 
 def purge(actor: audit.Actor = audit.CLI) -> PurgeResult:
-    """Safe to run from cron at any time: each run removes only what has aged out."""
+    """Safe to run at any time (the worker runs it daily): each run removes only what has aged out."""
     config = current_app.config
     now = utcnow()
     pending_cutoff = now - timedelta(days=config["RETENTION_PENDING_DAYS"])
