@@ -10,7 +10,7 @@ from blueprints.embed.forms import EmbedForm, embed_formdata, is_mailchimp
 from blueprints.errors import error_page
 from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
-from blueprints.requests import consent_origin
+from blueprints.requests import consent_origin, wants_json
 from blueprints.security_headers import content_security_policy
 from extensions import csrf, limiter
 from services import subscriptions
@@ -32,10 +32,6 @@ def embed_content_security_policy(response):
     return response
 
 
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-
-
 def _render_form(form: EmbedForm, *, framed: bool, status: int = 200):
     return render_template("embed/form.html", form=form, framed=framed,
                            wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING]), status
@@ -49,7 +45,7 @@ def _render_form(form: EmbedForm, *, framed: bool, status: int = 200):
 @limiter.limit(address_post_limit, key_func=address_rate_key)
 def subscribe():
     if not cross_origin.origin_allowed():
-        if _wants_json():
+        if wants_json():
             return problem(403, "This site may not post sign-ups here.")
         return error_page(403, "This form was sent from a site that may not post sign-ups here.")
     mailchimp = is_mailchimp(request.form)
@@ -67,11 +63,11 @@ def subscribe():
         except InvalidInput as error:
             show_error(form, error)
     if form.errors and not form.filled_by_bot():
-        if _wants_json():
+        if wants_json():
             return cross_origin.allow_cors(invalid_fields(form.errors))
         return _render_form(form, framed=framed, status=400)
     # A filled honeypot gets the same answer as a person, so a bot learns nothing.
-    if _wants_json():
+    if wants_json():
         return cross_origin.allow_cors(make_response({"status": "accepted", "message": cross_origin.THANKS}, 202))
     next_url = safe_next(form.next.data, cross_origin.allowed_origins())
     if next_url:
