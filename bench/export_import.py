@@ -164,14 +164,14 @@ def import_roster(database: Path, source: Path) -> tuple[dict, float]:
 
     from extensions import db
     from models import ImportJob
-    from services import imports
     from services.audit import CLI
+    from services.data import import_steps
     from services.worker.runner import Worker
 
     app = make_app(database)
     with app.app_context():
         started = time.perf_counter()
-        import_job_id, job_id = imports.queue_import(str(source), CLI)
+        import_job_id, job_id = import_steps.queue_import(str(source), CLI)
         samples: list[int] = []
         finished = threading.Event()
 

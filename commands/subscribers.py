@@ -3,6 +3,7 @@ from flask.cli import AppGroup
 
 from services import imports
 from services.audit import CLI
+from services.data import import_steps
 from services.errors import InvalidInput
 from services.exports import STATUSES, SubscriberFilters, export_subscribers
 
@@ -57,7 +58,7 @@ def import_(file: str, list_slug: str | None, dry_run: bool, column_map: str | N
             _show_dry_run(imports.dry_run(file, column_map=mapping))
             return
         if queue:
-            import_job_id, job_id = imports.queue_import(file, CLI, list_slug=list_slug, column_map=mapping)
+            import_job_id, job_id = import_steps.queue_import(file, CLI, list_slug=list_slug, column_map=mapping)
             click.echo(f"queued job {job_id} (import {import_job_id}); `flask jobs` shows its progress")
             return
         job = imports.run_import(imports.create_job(file, CLI, list_slug=list_slug, column_map=mapping))

@@ -14,10 +14,9 @@ import csv
 import io
 import logging
 import os
-import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -27,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from extensions import db
-from models import ImportJob, ImportStatus, Job, MailingList, Subscriber, Subscription, SubscriptionStatus
+from models import ImportJob, ImportStatus, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
 from services import audit, subscriptions
 from services.audit import Actor
@@ -35,7 +34,7 @@ from services.core import jobs
 from services.core.jobs import ClaimedJob
 from services.csv_safety import ExportDialect, safe_row
 from services.errors import InvalidInput, NotFound, SignupsClosed
-from services.import_formats import ImportPlan, Record, UnknownColumns, inspect, records, too_large
+from services.import_formats import ImportPlan, Record, inspect, records, too_large
 from services.import_writer import Counts, ValidRow, validate, write_batch
 from services.subscriptions import ListRef, default_list
 from services.transactions import write_transaction
@@ -48,11 +47,6 @@ OPT_IN_AUDIT_ACTION = "subscribers.import_opt_in"
 UPLOAD_CHUNK_BYTES = 1024 * 1024
 # The dry run reports its progress this often.
 ANALYSIS_PROGRESS_ROWS = 10 * BATCH_ROWS
-# The jobs the worker runs for an import (services/worker/kinds.py).
-ANALYSE_JOB = "import.analyse"
-APPLY_JOB = "import.apply"
-# An import staff may still choose columns for, start, or discard.
-UNDECIDED = (ImportStatus.ANALYSING, ImportStatus.NEEDS_COLUMNS, ImportStatus.ANALYSED)
 logger = logging.getLogger(__name__)
 
 
@@ -79,7 +73,7 @@ def _max_bytes() -> int:
     return current_app.config["IMPORT_MAX_BYTES"]
 
 
-def _plan(path: str, column_map: dict[str, str] | None) -> ImportPlan:
+def plan_of(path: str, column_map: dict[str, str] | None) -> ImportPlan:
     return inspect(path, max_bytes=_max_bytes(), column_map=column_map or None)
 
 
@@ -104,7 +98,7 @@ def dry_run(path: str, *, column_map: dict[str, str] | None = None,
             progress: Callable[[int, int], None] | None = None) -> DryRunReport:
     """Everything the import would check, without writing: counts and the first errors.
     `progress(rows checked, total)` is told every ANALYSIS_PROGRESS_ROWS rows."""
-    plan = _plan(path, column_map)
+    plan = plan_of(path, column_map)
     report = DryRunReport(plan.file_format, [(p.name, p.kind, p.rows) for p in plan.parts], plan.total_rows)
     for seen, row in enumerate(_checked_rows(plan), start=1):
         if progress and seen % ANALYSIS_PROGRESS_ROWS == 0:
@@ -141,20 +135,6 @@ def save_upload(stream: BinaryIO, filename: str) -> str:
     return str(path)
 
 
-def upload_token(path: str) -> str:
-    """The name a page carries for a stored upload, instead of its path."""
-    return Path(path).stem
-
-
-def stored_upload(token: str) -> str:
-    """The stored upload a token names; only save_upload's own names are accepted,
-    so a form value can point at no other file."""
-    path = upload_dir() / f"{token}.upload"
-    if not re.fullmatch(r"[0-9a-f]{32}", token) or not path.is_file():
-        raise NotFound("The uploaded file is no longer here; upload it again.")
-    return str(path)
-
-
 def _import_list(session, list_slug: str | None) -> MailingList | ListRef:
     if not list_slug:
         try:
@@ -167,8 +147,8 @@ def _import_list(session, list_slug: str | None) -> MailingList | ListRef:
     return found
 
 
-def _new_job(session: Session, path: str, actor: Actor, *, filename: str | None, list_slug: str | None,
-             column_map: dict[str, str] | None, status: ImportStatus, plan: ImportPlan | None = None) -> ImportJob:
+def new_job(session: Session, path: str, actor: Actor, *, filename: str | None, list_slug: str | None,
+            column_map: dict[str, str] | None, status: ImportStatus, plan: ImportPlan | None = None) -> ImportJob:
     mailing_list = _import_list(session, list_slug)
     job = ImportJob(staff_user_id=actor.staff_user_id, actor=actor.label, list_id=mailing_list.id,
                     source_path=path, filename=(filename or os.path.basename(path))[:255],
@@ -183,146 +163,10 @@ def create_job(path: str, actor: Actor, *, filename: str | None = None, list_slu
                column_map: dict[str, str] | None = None) -> int:
     """Check the file and make its import job, to run in this process (run_import);
     InvalidInput (and no job) if it is malformed."""
-    plan = _plan(path, column_map)
+    plan = plan_of(path, column_map)
     with write_transaction() as session:
-        return _new_job(session, path, actor, filename=filename, list_slug=list_slug, column_map=column_map,
+        return new_job(session, path, actor, filename=filename, list_slug=list_slug, column_map=column_map,
                         status=ImportStatus.QUEUED, plan=plan).id
-
-
-def queue_import(path: str, actor: Actor, *, list_slug: str | None = None,
-                 column_map: dict[str, str] | None = None) -> tuple[int, int]:
-    """Check the file and queue its import for the worker: (import job id, job id)."""
-    path = os.path.abspath(path)  # the worker may run in another directory
-    plan = _plan(path, column_map)
-    with write_transaction() as session:
-        job = _new_job(session, path, actor, filename=None, list_slug=list_slug, column_map=column_map,
-                       status=ImportStatus.QUEUED, plan=plan)
-        job.worker_job_id = jobs.enqueue(session, APPLY_JOB, {"import_job_id": job.id})
-        return job.id, job.worker_job_id
-
-
-def upload(stream: BinaryIO, filename: str, actor: Actor, *, list_slug: str | None = None) -> int:
-    """Store an uploaded file and queue its analysis (the dry run) for the worker, in one
-    transaction; the import job's id. Nothing reads the file here, so a request returns
-    however large it is."""
-    path = save_upload(stream, filename)
-    try:
-        with write_transaction() as session:
-            job = _new_job(session, path, actor, filename=filename, list_slug=list_slug, column_map=None,
-                           status=ImportStatus.ANALYSING)
-            job.worker_job_id = jobs.enqueue(session, ANALYSE_JOB, {"import_job_id": job.id})
-            return job.id
-    except BaseException:
-        discard_upload(path)
-        raise
-
-
-def _undecided(session: Session, job_id: int, allowed: tuple[ImportStatus, ...], doing: str) -> ImportJob:
-    job = session.get(ImportJob, job_id, with_for_update=True)
-    if job is None:
-        raise NotFound(f"There is no import job {job_id}.")
-    if job.status not in allowed:
-        raise InvalidInput("job", f"This import is {job.status.value.replace('_', ' ')}; it cannot be {doing} now.")
-    return job
-
-
-def choose_columns(job_id: int, column_map: dict[str, str]) -> None:
-    """Check the file again with these columns (in the worker)."""
-    with write_transaction() as session:
-        job = _undecided(session, job_id, (ImportStatus.NEEDS_COLUMNS, ImportStatus.ANALYSED), "checked again")
-        job.column_map, job.status, job.analysis = column_map, ImportStatus.ANALYSING, None
-        job.worker_job_id = jobs.enqueue(session, ANALYSE_JOB, {"import_job_id": job.id})
-
-
-def start(job_id: int) -> int:
-    """Queue the import of a file whose dry run staff have seen; the worker's job id."""
-    with write_transaction() as session:
-        job = _undecided(session, job_id, (ImportStatus.ANALYSED,), "started")
-        job.status = ImportStatus.QUEUED
-        job.worker_job_id = jobs.enqueue(session, APPLY_JOB, {"import_job_id": job.id})
-        return job.worker_job_id
-
-
-def discard(job_id: int) -> None:
-    """Forget an upload staff decided not to import; its analysis, if queued, then does nothing."""
-    with write_transaction() as session:
-        job = _undecided(session, job_id, UNDECIDED, "discarded")
-        job.status, job.finished_at = ImportStatus.DISCARDED, utcnow()
-        path = job.source_path
-    discard_upload(path)
-
-
-def analyse(claimed: ClaimedJob) -> dict:
-    """The worker's analysis job: the dry run of an uploaded file, kept for the review
-    page; or the file's columns, if staff must choose them; or why the file is refused."""
-    job_id = claimed.payload["import_job_id"]
-    job = db.session.get(ImportJob, job_id)
-    if job is None or job.status != ImportStatus.ANALYSING:
-        db.session.rollback()
-        return {"import_job": job_id, "skipped": "not waiting for analysis"}
-    path, column_map = job.source_path, job.column_map
-    db.session.rollback()
-
-    def progress(done: int, total: int) -> None:
-        with write_transaction() as session:
-            claimed.checkpoint(session, done, total, "Checking the file")
-
-    refused = False
-    try:
-        report = dry_run(stored_file(path), column_map=column_map, progress=progress)
-        values = {"status": ImportStatus.ANALYSED, "analysis": asdict(report), "file_format": report.file_format,
-                  "total_rows": report.total_rows}
-    except UnknownColumns as error:
-        values = {"status": ImportStatus.NEEDS_COLUMNS,
-                  "analysis": {"columns": error.columns, "problem": error.message}}
-    except (InvalidInput, NotFound) as error:
-        refused = True
-        values = {"status": ImportStatus.REFUSED, "failure": str(error), "finished_at": utcnow()}
-    with write_transaction() as session:
-        claimed.checkpoint(session, values.get("total_rows"), values.get("total_rows"), "Checked")
-        session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == ImportStatus.ANALYSING)
-                        .values(**values))
-    if refused:
-        discard_upload(path)  # a malformed file is not kept
-    return {"import_job": job_id, "status": values["status"].value}
-
-
-def apply(claimed: ClaimedJob) -> dict:
-    """The worker's import job: run (or resume) the import to the end."""
-    job_id = claimed.payload["import_job_id"]
-    job = db.session.get(ImportJob, job_id)
-    status = job.status if job else None
-    db.session.rollback()
-    if status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-        return {"import_job": job_id, "skipped": f"the import is {status or 'gone'}"}
-    job = run_import(job_id, claimed)
-    return {"import_job": job_id, "rows": job.processed_rows, "created": job.created_count,
-            "updated": job.updated_count, "skipped": job.skipped_count, "invalid": job.invalid_count}
-
-
-def abandon(session: Session, payload: dict, reason: str) -> None:
-    """An import's job ended without finishing (cancelled, or given up): say so on the import."""
-    job = session.get(ImportJob, payload["import_job_id"], with_for_update=True)
-    if job is None:
-        return
-    if job.status == ImportStatus.ANALYSING:
-        job.status, job.failure, job.finished_at = ImportStatus.REFUSED, reason, utcnow()
-    elif job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-        job.status, job.failure, job.finished_at = ImportStatus.FAILED, reason, utcnow()
-
-
-def revive(session: Session, payload: dict) -> None:
-    """An import's job is tried again: the import waits for it again, where it stopped."""
-    job = session.get(ImportJob, payload["import_job_id"], with_for_update=True)
-    if job is None or job.status not in (ImportStatus.REFUSED, ImportStatus.FAILED):
-        return
-    if not Path(job.source_path).is_file():
-        raise InvalidInput("job", "The file of this import is no longer here; upload it again.")
-    if job.status == ImportStatus.REFUSED:
-        job.status = ImportStatus.ANALYSING
-    else:
-        job.status = ImportStatus.RUNNING if job.processed_rows else ImportStatus.QUEUED
-    job.failure, job.finished_at = None, None
 
 
 def stored_file(path: str) -> str:
@@ -359,7 +203,7 @@ def run_import(job_id: int, claimed: ClaimedJob | None = None) -> ImportJob:
         checkpoint = _Checkpoint(job.processed_rows, Counts(job.created_count, job.updated_count,
                                                             job.skipped_count, job.invalid_count))
     try:
-        counts = _import_rows(job_id, _plan(stored_file(path), column_map), list_id, checkpoint, claimed)
+        counts = _import_rows(job_id, plan_of(stored_file(path), column_map), list_id, checkpoint, claimed)
     except (jobs.Interrupted, jobs.LeaseLost):
         raise  # the import is resumed by whichever worker has the job
     except Exception as error:
@@ -489,11 +333,6 @@ def request_opt_in(actor: Actor, job_id: int) -> int:
         audit.record(session, actor, OPT_IN_AUDIT_ACTION, target=job.filename,
                      details={"job": job_id, "pending": len(pending), "queued": queued})
     return queued
-
-
-def worker_job(job: ImportJob) -> Job | None:
-    """The worker's job for the import's current step, for its progress."""
-    return db.session.get(Job, job.worker_job_id) if job.worker_job_id else None
 
 
 def get_job(job_id: int) -> ImportJob:

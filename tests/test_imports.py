@@ -27,6 +27,7 @@ from models import (
 from services import imports, subscriptions
 from services.audit import CLI, Actor
 from services.consent import ConsentOrigin
+from services.data import import_steps
 from services.errors import InvalidInput
 from services.exports import SubscriberFilters, export_subscribers
 from services.privacy import address_hash
@@ -221,7 +222,7 @@ def test_a_malformed_file_is_refused_whole(app, newsletter, tmp_path, content, m
 def test_queued_job_runs_in_the_worker_reports_progress_and_is_audited(app, newsletter, tmp_path):
     path = tmp_path / "many.csv"
     path.write_text("email\n" + "".join(f"r{n}@example.com\n" for n in range(2500)), encoding="utf-8")
-    job_id, worker_job_id = imports.queue_import(str(path), Actor("editor@example.com"))
+    job_id, worker_job_id = import_steps.queue_import(str(path), Actor("editor@example.com"))
     assert Worker(app).run_once().jobs_run == 1
     db.session.rollback()
     job = imports.get_job(job_id)

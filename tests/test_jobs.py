@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from extensions import db
 from models import AuditEvent, ImportJob, ImportStatus, Job, JobStatus
 from models.base import utcnow
-from services import imports
 from services.audit import CLI
 from services.core import jobs
+from services.data import import_steps
 from services.transactions import write_transaction
 from services.worker.kinds import JobKind
 from services.worker.runner import Worker
@@ -84,10 +84,10 @@ def test_a_failing_job_is_retried_with_backoff_then_given_up_and_its_feature_tol
 def test_a_job_abandoned_by_its_worker_on_its_last_attempt_is_failed_not_left_running(app, newsletter, tmp_path):
     path = tmp_path / "few.csv"
     path.write_text("email\nada@example.com\n", encoding="utf-8")
-    import_job_id, job_id = imports.queue_import(str(path), CLI)
+    import_job_id, job_id = import_steps.queue_import(str(path), CLI)
     db.session.execute(update(Job).values(max_attempts=1))
     db.session.commit()
-    assert jobs.claim("gone", {imports.APPLY_JOB}) is not None  # and the worker dies
+    assert jobs.claim("gone", {import_steps.APPLY_JOB}) is not None  # and the worker dies
     db.session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     Worker(app).run_once()
@@ -99,7 +99,7 @@ def test_a_stopping_worker_releases_its_import_which_resumes_exactly(app, newsle
     path = tmp_path / "rows.csv"
     path.write_text("email\n" + "".join(f"r{n}@example.com\n" if n % 700 else f"bad{n}\n" for n in range(3500)),
                     encoding="utf-8")
-    import_job_id, job_id = imports.queue_import(str(path), CLI)
+    import_job_id, job_id = import_steps.queue_import(str(path), CLI)
     worker = Worker(app)
     original = jobs.ClaimedJob.checkpoint
 
@@ -153,7 +153,7 @@ def test_background_page_lists_jobs_and_the_schedule_and_retries_and_cancels(app
                                                                             tmp_path):
     path = tmp_path / "few.csv"
     path.write_text("email\nada@example.com\n", encoding="utf-8")
-    import_job_id, job_id = imports.queue_import(str(path), CLI)
+    import_job_id, job_id = import_steps.queue_import(str(path), CLI)
     Worker(app, kinds={}).run_once()  # the schedule only
     page = signed_in_client.get("/admin/background").get_data(as_text=True)
     assert 'href="/admin/background"' in page and "Import subscribers" in page

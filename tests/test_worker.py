@@ -19,6 +19,7 @@ from models import AuditEvent, ImportJob, ImportStatus, Job, JobStatus, Schedule
 from models.base import utcnow
 from services import imports
 from services.audit import CLI
+from services.data import import_steps
 from services.worker import schedule
 from services.worker.runner import Worker
 from tests.conftest import csrf_token
@@ -94,7 +95,7 @@ def assert_imported_exactly(import_job_id: int, expected: set[str]) -> None:
 def test_a_worker_killed_mid_import_leaves_it_to_the_next_which_finishes_it_exactly(
         app, newsletter, database_url, tmp_path):
     path, expected = big_import(tmp_path)
-    import_job_id, job_id = imports.queue_import(str(path), CLI)
+    import_job_id, job_id = import_steps.queue_import(str(path), CLI)
     first = start_worker(database_url, tmp_path)
     try:
         status, at_kill = wait_until(processed(import_job_id), lambda row: row[1] > 0)
@@ -117,7 +118,7 @@ def test_a_worker_killed_mid_import_leaves_it_to_the_next_which_finishes_it_exac
 
 def test_sigterm_releases_the_job_at_once_and_exits_cleanly(app, newsletter, database_url, tmp_path):
     path, expected = big_import(tmp_path)
-    import_job_id, job_id = imports.queue_import(str(path), CLI)
+    import_job_id, job_id = import_steps.queue_import(str(path), CLI)
     worker = start_worker(database_url, tmp_path)
     try:
         wait_until(processed(import_job_id), lambda row: row[1] > 0)
@@ -186,10 +187,10 @@ def test_a_100_mib_upload_returns_before_its_analysis(app, signed_in_client, new
     assert (job.status, job.file_format, job.total_rows, job.analysis) == (ImportStatus.ANALYSING, "", 0, None)
     analysis = db.session.get(Job, job.worker_job_id)
     assert (analysis.kind, analysis.status, analysis.attempts, analysis.progress_done) == (
-        imports.ANALYSE_JOB, JobStatus.QUEUED, 0, 0)
+        import_steps.ANALYSE_JOB, JobStatus.QUEUED, 0, 0)
     page = signed_in_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "checking the file" in page and "Waiting for the worker" in page
-    imports.discard(job.id)
+    import_steps.discard(job.id)
 
 
 @pytest.fixture

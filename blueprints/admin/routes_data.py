@@ -12,6 +12,7 @@ from extensions import csrf, db
 from models import ImportStatus
 from services import enrollment_export, exports, imports, lists
 from services.csv_safety import download_name
+from services.data import import_steps
 from services.errors import InvalidInput, NotFound
 from services.exports import SubscriberFilters
 from services.import_formats import MAPPABLE_FIELDS, too_large
@@ -95,7 +96,7 @@ def import_upload():
         return _upload_page(form, 400)
     upload = form.file.data
     try:
-        job_id = imports.upload(upload.stream, upload.filename or "upload", current_actor(),
+        job_id = import_steps.upload(upload.stream, upload.filename or "upload", current_actor(),
                                 list_slug=form.list.data or None)
     except InvalidInput as error:
         return _refused_upload(error.message, 413 if error.field == "file" else 400)
@@ -119,7 +120,7 @@ STEP_TEMPLATES = {ImportStatus.NEEDS_COLUMNS: "admin/import_map.html",
 def import_job(job_id):
     job = _job(job_id)
     return render_template(STEP_TEMPLATES.get(job.status, "admin/import_job.html"), job=job,
-                           worker_job=imports.worker_job(job), labels=MAP_LABELS)
+                           worker_job=import_steps.worker_job(job), labels=MAP_LABELS)
 
 
 def _step(job_id: int, action, success: str):
@@ -132,18 +133,18 @@ def _step(job_id: int, action, success: str):
 def import_columns(job_id):
     column_map = {field: request.form[MAP_PREFIX + field] for field in MAPPABLE_FIELDS
                   if request.form.get(MAP_PREFIX + field)}
-    return _step(job_id, lambda: imports.choose_columns(job_id, column_map),
+    return _step(job_id, lambda: import_steps.choose_columns(job_id, column_map),
                  "The file is being checked again with these columns.")
 
 
 @bp.route("/imports/<int:job_id>/start", methods=["POST"])
 def import_start(job_id):
-    return _step(job_id, lambda: imports.start(job_id), "The import is queued; this page shows its progress.")
+    return _step(job_id, lambda: import_steps.start(job_id), "The import is queued; this page shows its progress.")
 
 
 @bp.route("/imports/<int:job_id>/discard", methods=["POST"])
 def import_discard(job_id):
-    return _step(job_id, lambda: imports.discard(job_id), "The uploaded file was discarded; nothing was imported.")
+    return _step(job_id, lambda: import_steps.discard(job_id), "The uploaded file was discarded; nothing was imported.")
 
 
 @bp.route("/imports/<int:job_id>/errors.csv")

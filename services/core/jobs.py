@@ -127,13 +127,21 @@ def claim(worker_id: str, kinds: frozenset[str] | set[str], stop: threading.Even
                       stop or threading.Event())
 
 
+def _abandoned(now: datetime):
+    return select(Job).where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now,
+                             Job.attempts >= Job.max_attempts)
+
+
+def any_abandoned(session: Session) -> bool:
+    """A read, so that a worker's idle pass takes no write lock."""
+    return session.scalar(_abandoned(utcnow()).with_only_columns(Job.id).limit(1)) is not None
+
+
 def expire_abandoned(session: Session) -> list[Job]:
     """Fail the running jobs whose worker's lease ran out on their last attempt, so that no
     job stays "running" without a live worker; returns them, for their kind's clean-up."""
     now = utcnow()
-    abandoned = list(session.scalars(select(Job).where(
-        Job.status == JobStatus.RUNNING, Job.lease_expires_at < now, Job.attempts >= Job.max_attempts,
-    ).with_for_update(skip_locked=True)))
+    abandoned = list(session.scalars(_abandoned(now).with_for_update(skip_locked=True)))
     for job in abandoned:
         job.status, job.finished_at, job.lease_expires_at, job.worker_id = JobStatus.FAILED, now, None, None
         job.last_error = "The worker running it stopped, and this was its last attempt."

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from services import imports
 from services.core.jobs import ClaimedJob
+from services.data import import_steps
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class JobKind:
 
 
 JOB_KINDS: dict[str, JobKind] = {
-    imports.ANALYSE_JOB: JobKind("Check an import file", imports.analyse, imports.abandon, imports.revive),
-    imports.APPLY_JOB: JobKind("Import subscribers", imports.apply, imports.abandon, imports.revive),
+    import_steps.ANALYSE_JOB: JobKind("Check an import file", import_steps.analyse, import_steps.abandon,
+                                      import_steps.revive),
+    import_steps.APPLY_JOB: JobKind("Import subscribers", import_steps.apply, import_steps.abandon,
+                                    import_steps.revive),
 }

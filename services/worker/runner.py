@@ -72,6 +72,10 @@ class Worker:
         return True
 
     def expire_abandoned(self) -> None:
+        found = jobs.any_abandoned(db.session)
+        db.session.rollback()
+        if not found:
+            return
         with write_transaction() as session:
             for job in jobs.expire_abandoned(session):
                 kind = self.kinds.get(job.kind)

@@ -73,6 +73,24 @@ def serve():
 
 
 @pytest.fixture
+def worker(app):
+    """`flask worker` beside the server, in a thread: mail, imports and the schedule."""
+    from services.worker.runner import Worker
+
+    worker = Worker(app)
+
+    def run() -> None:
+        with app.app_context():
+            worker.run_forever()
+
+    thread = threading.Thread(target=run, name="worker", daemon=True)
+    thread.start()
+    yield worker
+    worker.stop.set()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
 def roster(app, serve) -> str:
     """Roster as a real server; mailed links point at it."""
     url = serve(app)

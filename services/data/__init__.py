@@ -1,0 +1,1 @@
+"""The data wing: exports and imports of subscribers and enrolments."""
