@@ -9,7 +9,8 @@ from flask import current_app
 from models.name_search import made_by_models
 
 config = context.config
-fileConfig(config.config_file_name)
+# Keep the loggers that exist: migrations also run inside the app (tests, `flask db upgrade`).
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db
