@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app, add_context_processor=False)
     app.jinja_env.globals["current_user"] = current_user
     with app.app_context():
-        from services.transactions import configure_engine
+        from services.core.transactions import configure_engine
 
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 

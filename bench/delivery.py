@@ -25,7 +25,8 @@ def queue_confirmations(env: dict, raw_url: str) -> None:
     flask_cli(env, "db", "upgrade")
     flask_cli(env, "demo", "seed")
     subprocess.run([sys.executable, "-c", (
-        "from app import create_app\nfrom services import subscriptions\nfrom services.consent import ConsentOrigin\n"
+        "from app import create_app\nfrom services.subscriptions import subscriptions\n"
+        "from services.subscriptions.consent import ConsentOrigin\n"
         "with create_app().app_context():\n"
         "    subscriptions.subscribe('template@example.com', 'Bench Reader', ConsentOrigin(form='bench'))\n")],
         cwd=ROOT, env={**os.environ, **env}, check=True)

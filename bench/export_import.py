@@ -120,8 +120,8 @@ def write_mailchimp_csv(path: Path, rows: int) -> None:
 # --- the measured parts, each run in its own process ------------------------------------------
 
 def export_roster(database: Path, output: Path) -> tuple[int, float]:
-    from services.audit import CLI
-    from services.exports import SubscriberFilters, export_subscribers
+    from services.core.audit import CLI
+    from services.data.exports import SubscriberFilters, export_subscribers
 
     with make_app(database).app_context():
         started = time.perf_counter()  # the app is up, as in a running server
@@ -135,7 +135,7 @@ def export_roster(database: Path, output: Path) -> tuple[int, float]:
 def export_sql(database: Path) -> str:
     from sqlalchemy.dialects import sqlite
 
-    from services.exports import export_statement
+    from services.data.exports import export_statement
 
     with make_app(database).app_context():
         return str(export_statement(None, ()).compile(dialect=sqlite.dialect(),
@@ -164,7 +164,7 @@ def import_roster(database: Path, source: Path) -> tuple[dict, float]:
 
     from extensions import db
     from models import ImportJob
-    from services.audit import CLI
+    from services.core.audit import CLI
     from services.data import import_steps
     from services.worker.runner import Worker
 

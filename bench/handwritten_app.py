@@ -36,9 +36,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import escape
 
 from config import Config
-from services.errors import InvalidInput
-from services.origins import is_allowed, normalise_origins, request_origin, safe_next, split_source, utm_fields
-from services.validation import clean_full_name, normalise_email
+from services.core.errors import InvalidInput
+from services.core.origins import is_allowed, normalise_origins, request_origin, safe_next, split_source, utm_fields
+from services.core.validation import clean_full_name, normalise_email
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DAILY_LIMIT = Config.OPT_IN_MAIL_DAILY_LIMIT

@@ -129,7 +129,7 @@ def p95(samples: list[float]) -> float:
 
 
 def deep_cursor(database_url: str) -> str:
-    from services.pagination import encode_cursor
+    from services.core.pagination import encode_cursor
 
     sql = f"SELECT created_at, id FROM subscribers ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET {ROWS * 9 // 10}"
     if database_url.startswith("postgresql"):

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from blueprints.requests import wants_json
 from extensions import db
-from services.errors import SignupsClosed
+from services.core.errors import SignupsClosed
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),

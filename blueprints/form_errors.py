@@ -2,7 +2,7 @@
 
 from wtforms import Form
 
-from services.errors import InvalidInput
+from services.core.errors import InvalidInput
 
 
 def show_error(form: Form, error: InvalidInput) -> None:

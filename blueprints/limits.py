@@ -2,8 +2,8 @@
 
 from flask import current_app, request
 
-from services.errors import InvalidInput
-from services.validation import normalise_email
+from services.core.errors import InvalidInput
+from services.core.validation import normalise_email
 
 
 def public_post_limit() -> str:

@@ -3,8 +3,8 @@
 from flask import request
 
 from blueprints.cross_origin import own_origins
-from services.consent import ConsentOrigin
-from services.origins import origin_of
+from services.core.origins import origin_of
+from services.subscriptions.consent import ConsentOrigin
 
 
 def _elsewhere(url: str | None) -> str | None:

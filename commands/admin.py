@@ -5,9 +5,9 @@ from flask.cli import AppGroup
 
 from extensions import db
 from models import StaffRole
-from services import staff
-from services.audit import CLI
-from services.errors import InvalidInput, NotFound
+from services.core.audit import CLI
+from services.core.errors import InvalidInput, NotFound
+from services.staff import staff
 
 admin_cli = AppGroup("admin", help="Staff accounts.")
 

@@ -1,9 +1,9 @@
 import click
 from flask.cli import AppGroup
 
-from services import api_tokens
-from services.audit import CLI
-from services.errors import InvalidInput, NotFound
+from services.core.audit import CLI
+from services.core.errors import InvalidInput, NotFound
+from services.staff import api_tokens
 
 api_tokens_cli = AppGroup("api-tokens", help="Bearer tokens for the staff JSON API.")
 

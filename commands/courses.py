@@ -2,8 +2,8 @@ import click
 from flask.cli import AppGroup
 
 from models import CourseFormat
-from services import courses
-from services.errors import InvalidInput
+from services.core.errors import InvalidInput
+from services.courses import courses
 
 courses_cli = AppGroup("courses", help="Courses in the catalogue.")
 cohorts_cli = AppGroup("cohorts", help="Dated runs of a course.")

@@ -1,7 +1,7 @@
 import click
 from flask.cli import AppGroup
 
-from services import demo
+from services.console import demo
 
 demo_cli = AppGroup("demo", help="Demo data.")
 

@@ -2,7 +2,7 @@ import click
 from flask.cli import AppGroup
 
 from extensions import db
-from services import dashboard, maintenance
+from services.console import dashboard, maintenance
 
 maintenance_cli = AppGroup("maintenance", help="Housekeeping by hand (the worker's schedule runs it too).")
 

@@ -1,7 +1,7 @@
 import click
 from flask.cli import AppGroup
 
-from services.outbox_worker import drain, run_forever
+from services.mail.outbox_worker import drain, run_forever
 
 outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
 

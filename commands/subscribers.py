@@ -1,11 +1,10 @@
 import click
 from flask.cli import AppGroup
 
-from services import imports
-from services.audit import CLI
-from services.data import import_steps
-from services.errors import InvalidInput
-from services.exports import STATUSES, SubscriberFilters, export_subscribers
+from services.core.audit import CLI
+from services.core.errors import InvalidInput
+from services.data import import_steps, imports
+from services.data.exports import STATUSES, SubscriberFilters, export_subscribers
 
 subscribers_cli = AppGroup("subscribers", help="Export and import subscribers.")
 

@@ -13,8 +13,8 @@ from app import create_app
 from extensions import db
 from models import Base, Cohort, Course, MailingList, OutboxMessage
 from models.base import utcnow
-from services.consent import ConsentOrigin
-from services.outbox_worker import drain
+from services.mail.outbox_worker import drain
+from services.subscriptions.consent import ConsentOrigin
 from tests.smtp_sink import SMTPSink
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -157,8 +157,8 @@ STAFF_PASSWORD = "correct horse battery staple"
 def make_staff(app):
     """Create a staff account through the service (as the command line would)."""
     from models import StaffRole
-    from services import staff
-    from services.audit import CLI
+    from services.core.audit import CLI
+    from services.staff import staff
 
     def make(email: str = "owner@example.com", role: str = "owner", password: str = STAFF_PASSWORD):
         return staff.create_staff(CLI, email, password, StaffRole(role))
@@ -229,8 +229,8 @@ def embed_origins(app):
 def issue_api_token(app):
     """Make a staff member (once per email) and an API token for them; returns the plain token."""
     from models import StaffUser
-    from services import api_tokens
-    from services.audit import CLI
+    from services.core.audit import CLI
+    from services.staff import api_tokens
 
     def issue(scope: str = "read", email: str = "staff@example.com") -> str:
         if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:

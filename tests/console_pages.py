@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from extensions import db
 from models import ImportJob, ImportStatus, MailingList, Subscriber
-from services import enrollments, subscriptions
-from services.enrollment_details import EnrollmentInput
+from services.courses import enrollments
+from services.courses.enrollment_details import EnrollmentInput
+from services.subscriptions import subscriptions
 
 DOWNLOAD_SUFFIXES = (".csv", ".json")
 

@@ -11,9 +11,9 @@ from config import ProductionConfig
 from extensions import db
 from models import AuditEvent, StaffRole, StaffUser
 from models.base import utcnow
-from services import staff
-from services.audit import Actor
-from services.errors import Forbidden, InvalidInput
+from services.core.audit import Actor
+from services.core.errors import Forbidden, InvalidInput
+from services.staff import staff
 from tests.conftest import STAFF_PASSWORD, csrf_token, sign_in
 from tests.console_pages import console_paths, is_download, seed_console
 

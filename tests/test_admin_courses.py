@@ -10,9 +10,10 @@ from sqlalchemy import select
 from extensions import db
 from models import AuditEvent, Cohort, Course, CourseFormat, EnrollmentStatus
 from models.base import utcnow
-from services import dashboard, enrollment_admin, enrollments
-from services.audit import Actor
-from services.errors import Closed, Forbidden
+from services.console import dashboard
+from services.core.audit import Actor
+from services.core.errors import Closed, Forbidden
+from services.courses import enrollment_admin, enrollments
 from tests.conftest import csrf_token, outbox_rows, sign_in
 from tests.test_enrollments import cancel_token, fill, statuses
 

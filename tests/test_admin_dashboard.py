@@ -5,7 +5,7 @@ from datetime import timedelta
 from extensions import db
 from models import OutboxMessage, OutboxStatus, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
-from services import dashboard
+from services.console import dashboard
 
 
 def add_signup(email, mailing_list, *, days_ago=0, status=SubscriptionStatus.PENDING, source=None,

@@ -22,7 +22,8 @@ from models import (
     Subscription,
     SubscriptionStatus,
 )
-from services import imports, subscriptions
+from services.data import imports
+from services.subscriptions import subscriptions
 from services.worker.runner import Worker
 from tests.conftest import csrf_token
 from tests.test_exports import add_subscriptions, read_csv

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import ApiToken, AuditEvent, Subscription
-from services import dashboard
+from services.console import dashboard
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, csrf_token, link_path, sign_in
 
 

@@ -4,9 +4,10 @@ from sqlalchemy import select
 
 from extensions import db
 from models import AuditEvent, OutboxStatus
-from services import audit, subscriptions
-from services.audit import Actor
-from services.pagination import DEFAULT_PAGE_SIZE
+from services.core import audit
+from services.core.audit import Actor
+from services.core.pagination import DEFAULT_PAGE_SIZE
+from services.subscriptions import subscriptions
 from tests.conftest import csrf_token, outbox_rows
 
 

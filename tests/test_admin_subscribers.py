@@ -6,9 +6,10 @@ from sqlalchemy import event, func, select
 
 from extensions import db
 from models import AuditEvent, ConsentEvent, Subscriber, Subscription, SubscriptionStatus
-from services import subscriber_admin, subscriptions
-from services.pagination import decode_cursor
-from services.subscriber_admin import SubscriberFilter
+from services.console import subscriber_admin
+from services.console.subscriber_admin import SubscriberFilter
+from services.core.pagination import decode_cursor
+from services.subscriptions import subscriptions
 from tests.conftest import csrf_token, link_path
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -161,7 +162,7 @@ def test_bulk_unsubscribe_and_erase_act_on_the_selection_only(signed_in_client, 
 
 
 def test_search_text_with_a_nul_byte_finds_nothing_instead_of_failing(signed_in_client, newsletter, origin):
-    from services import subscriptions
+    from services.subscriptions import subscriptions
 
     subscriptions.subscribe("nul@example.com", "Nul Reader", origin)
     response = signed_in_client.get("/admin/subscribers?q=nul%00")

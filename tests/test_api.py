@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import AuditEvent, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
-from services import exports, subscriptions
-from services.consent import STAFF_FORM
+from services.data import exports
+from services.subscriptions import subscriptions
+from services.subscriptions.consent import STAFF_FORM
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, link_path
 from tests.test_enrollments import enrol, fill
 

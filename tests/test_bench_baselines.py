@@ -11,7 +11,7 @@ from bench.handwritten_app import create_app as create_handwritten_app
 from extensions import db
 from models import OutboxMessage
 from models.base import LINK_KEY_LENGTH
-from services.tokens import Purpose, read_token
+from services.core.tokens import Purpose, read_token
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, csrf_token
 
 SIGN_UP = {"full_name": "Ada Reader", "source": f"{ARTICLE_URL}?utm_source=newsletter&page=2"}

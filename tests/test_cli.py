@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import MailingList, OutboxStatus
-from services import subscriptions
+from services.subscriptions import subscriptions
 from tests.conftest import outbox_rows
 
 

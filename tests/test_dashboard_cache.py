@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from extensions import db
 from models import CachedAggregate, SubscriptionStatus
 from models.base import utcnow
-from services import dashboard
+from services.console import dashboard
 from tests.test_admin_dashboard import add_signup
 
 SOURCE = "https://news.example/cached"

@@ -18,10 +18,11 @@ from models import (
     SubscriptionStatus,
 )
 from models.base import utcnow
-from services import enrollments, outbox
-from services.enrollment_details import EnrollmentInput
-from services.errors import Closed, InvalidInput, InvalidToken
-from services.tokens import Purpose, make_row_token
+from services.core.errors import Closed, InvalidInput, InvalidToken
+from services.core.tokens import Purpose, make_row_token
+from services.courses import enrollments
+from services.courses.enrollment_details import EnrollmentInput
+from services.mail import outbox
 from tests.conftest import link_path, outbox_rows
 
 

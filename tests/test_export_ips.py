@@ -10,8 +10,8 @@ from sqlalchemy import select
 from app import create_app
 from extensions import db
 from models import ConsentAction, ConsentEvent
-from services import subscriptions
-from services.csv_safety import FORMULA_TRIGGERS
+from services.core.csv_safety import FORMULA_TRIGGERS
+from services.subscriptions import subscriptions
 from tests.conftest import csrf_token
 from tests.test_enrollments import enrol
 

@@ -12,11 +12,12 @@ from sqlalchemy import delete, insert, select
 
 from extensions import db
 from models import AuditEvent, ConsentAction, Subscriber, Subscription, SubscriptionStatus
-from services import consent, exports, subscriptions
-from services.audit import CLI, Actor
-from services.csv_safety import escape_formula
-from services.errors import InvalidInput
-from services.exports import SubscriberFilters, export_subscribers
+from services.core.audit import CLI, Actor
+from services.core.csv_safety import escape_formula
+from services.core.errors import InvalidInput
+from services.data import exports
+from services.data.exports import SubscriberFilters, export_subscribers
+from services.subscriptions import consent, subscriptions
 
 DANGEROUS_NAMES = ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\tTabbed", "\rReturned"]
 

@@ -16,8 +16,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from app import create_app
 from extensions import db
 from models import ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription
-from services import subscriptions
-from services.outbox_worker import drain
+from services.mail.outbox_worker import drain
+from services.subscriptions import subscriptions
 from tests.conftest import TEST_DATABASE_URL, csrf_token, outbox_rows
 from tests.servers import ROOT
 

@@ -24,13 +24,13 @@ from models import (
     Subscription,
     SubscriptionStatus,
 )
-from services import imports, subscriptions
-from services.audit import CLI, Actor
-from services.consent import ConsentOrigin
-from services.data import import_steps
-from services.errors import InvalidInput
-from services.exports import SubscriberFilters, export_subscribers
-from services.privacy import address_hash
+from services.core.audit import CLI, Actor
+from services.core.errors import InvalidInput
+from services.data import import_steps, imports
+from services.data.exports import SubscriberFilters, export_subscribers
+from services.privacy.privacy import address_hash
+from services.subscriptions import subscriptions
+from services.subscriptions.consent import ConsentOrigin
 from services.worker.runner import Worker
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mailchimp"
@@ -264,7 +264,7 @@ def test_imported_consent_comes_back_out_in_the_export(newsletter, mailchimp_zip
 def test_imported_subscribers_page_through_the_console_list_each_once(newsletter, tmp_path):
     """One batch shares one creation time; stored as every other write stores it, the
     keyset cursor (created_at, id) moves past it instead of showing a page again."""
-    from services.subscriber_admin import SubscriberFilter, search
+    from services.console.subscriber_admin import SubscriberFilter, search
 
     path = tmp_path / "members.csv"
     path.write_text("email,name\n" + "".join(f"reader{n}@example.com,Reader {n}\n" for n in range(7)),

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from app import create_app
 from extensions import db
 from models import ImportJob, Subscriber
-from services import imports
-from services.audit import CLI
-from services.errors import InvalidInput
+from services.core.audit import CLI
+from services.core.errors import InvalidInput
+from services.data import imports
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL
 from tests.test_admin_data import analysed, upload
 

@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from extensions import db
 from models import AuditEvent, ImportJob, ImportStatus, Job, JobStatus
 from models.base import utcnow
-from services.audit import CLI
 from services.core import jobs
+from services.core.audit import CLI
+from services.core.transactions import write_transaction
 from services.data import import_steps
-from services.transactions import write_transaction
 from services.worker.kinds import JobKind
 from services.worker.runner import Worker
 

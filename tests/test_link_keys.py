@@ -6,8 +6,9 @@ from sqlalchemy import func, select, text
 
 from extensions import db
 from models import Cohort, ConsentEvent, Enrollment, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
-from services import enrollments, subscriptions
-from services.tokens import Purpose, make_token
+from services.core.tokens import Purpose, make_token
+from services.courses import enrollments
+from services.subscriptions import subscriptions
 from tests.conftest import link_path
 from tests.test_enrollments import enrol, form
 from tests.test_privacy_self_service import erase, privacy_path

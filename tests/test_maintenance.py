@@ -11,9 +11,10 @@ from sqlalchemy import select, update
 from extensions import db
 from models import AuditEvent, ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription
 from models.base import utcnow
-from services import imports, subscriptions
-from services.audit import CLI
-from services.outbox_worker import drain
+from services.core.audit import CLI
+from services.data import imports
+from services.mail.outbox_worker import drain
+from services.subscriptions import subscriptions
 from tests.conftest import outbox_rows
 from tests.test_subscriptions import token_of
 

@@ -125,7 +125,7 @@ def test_sqlite_name_index_is_made_alike_by_the_migration_and_the_models(migrati
 def test_upgrade_indexes_the_names_already_there(migration_app):
     upgrade_to_with_a_subscriber("0012", "ada@example.com", "Ada Lovelace")
     upgrade()
-    from services.subscriber_admin import SubscriberFilter, search
+    from services.console.subscriber_admin import SubscriberFilter, search
 
     assert [row.subscriber.email for row in search(db.session, SubscriberFilter(query="lovelace")).items] == [
         "ada@example.com"]

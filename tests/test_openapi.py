@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
-from services import subscriptions
+from services.subscriptions import subscriptions
 from tests.conftest import ARTICLE_ORIGIN
 from tests.test_enrollments import enrol, fill
 

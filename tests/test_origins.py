@@ -1,7 +1,7 @@
 """The pure origin rules behind the embed and the API."""
 
-from services import origins
-from services.origins import is_allowed, origin_of, request_origin, safe_next, split_source
+from services.core import origins
+from services.core.origins import is_allowed, origin_of, request_origin, safe_next, split_source
 
 ALLOWED = ["https://news.example", "http://localhost:5001/"]
 

@@ -10,8 +10,9 @@ from sqlalchemy import select, text, update
 from extensions import db
 from models import OutboxMessage, OutboxStatus, SubscriptionStatus
 from models.base import utcnow
-from services import outbox, subscriptions
-from services.outbox_worker import claim_batch, drain
+from services.mail import outbox
+from services.mail.outbox_worker import claim_batch, drain
+from services.subscriptions import subscriptions
 from tests.conftest import TEST_DATABASE_URL, link_path, outbox_rows
 from tests.smtp_sink import SMTPSink
 
@@ -134,7 +135,7 @@ def test_mail_is_built_as_the_standard_smtp_policy_builds_it_with_each_header_cl
     from email.message import EmailMessage
     from email.policy import SMTP
 
-    from services.mailer import MAIL_POLICY
+    from services.mail.mailer import MAIL_POLICY
 
     def build(policy):
         message = EmailMessage(policy=policy)

@@ -13,8 +13,9 @@ from models import (
     Subscriber,
     Subscription,
 )
-from services import privacy, subscriptions
-from services.audit import Actor
+from services.core.audit import Actor
+from services.privacy import privacy
+from services.subscriptions import subscriptions
 from tests.conftest import csrf_token
 
 STAFF = Actor("owner@example.com")

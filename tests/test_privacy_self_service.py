@@ -18,10 +18,13 @@ from models import (
     Subscriber,
     Subscription,
 )
-from services import enrollments, outbox, privacy, subscriptions
-from services.audit import Actor
-from services.consent import ConsentOrigin
-from services.tokens import Purpose, make_row_token, make_token
+from services.core.audit import Actor
+from services.core.tokens import Purpose, make_row_token, make_token
+from services.courses import enrollments
+from services.mail import outbox
+from services.privacy import privacy
+from services.subscriptions import subscriptions
+from services.subscriptions.consent import ConsentOrigin
 from tests.conftest import csrf_token, link_path, outbox_rows
 from tests.test_enrollments import confirm_token, enrol, form
 from tests.test_public_views import old_token

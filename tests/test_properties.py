@@ -16,9 +16,9 @@ from models import (
     Subscriber,
     Subscription,
 )
-from services import imports
-from services.audit import CLI
-from services.errors import InvalidInput
+from services.core.audit import CLI
+from services.core.errors import InvalidInput
+from services.data import imports
 from tests.conftest import csrf_token
 from tests.test_courses_views import post_enroll
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app import create_app
 from extensions import db
 from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
-from services import dashboard
+from services.console import dashboard
 from tests.conftest import csrf_token, link_path, outbox_rows
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from extensions import db
 from models import StaffSession
 from models.base import utcnow
-from services import staff
-from services.audit import Actor
+from services.core.audit import Actor
+from services.staff import staff
 from tests.conftest import STAFF_PASSWORD, csrf_token, sign_in
 from tests.test_admin_auth import NEW_PASSWORD, as_a_new_request, change_password
 

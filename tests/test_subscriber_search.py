@@ -6,9 +6,12 @@ from sqlalchemy import delete, event, insert, text
 from extensions import db
 from models import Subscriber, Subscription, SubscriptionStatus
 from models.name_search import names_containing
-from services import imports, privacy, subscriber_admin, subscriptions
-from services.audit import CLI
-from services.subscriber_admin import SubscriberFilter, _after_prefix
+from services.console import subscriber_admin
+from services.console.subscriber_admin import SubscriberFilter, _after_prefix
+from services.core.audit import CLI
+from services.data import imports
+from services.privacy import privacy
+from services.subscriptions import subscriptions
 from tests.test_admin_subscribers import add, emails
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import ConsentAction, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
-from services import subscriptions
-from services.errors import InvalidInput, InvalidToken, SignupsClosed
+from services.core.errors import InvalidInput, InvalidToken, SignupsClosed
+from services.subscriptions import subscriptions
 from tests.conftest import link_path, outbox_rows
 
 

@@ -6,8 +6,8 @@ from sqlalchemy import update
 
 from extensions import db
 from models import OutboxStatus, Subscriber
-from services import subscriptions
-from services.outbox_worker import drain
+from services.mail.outbox_worker import drain
+from services.subscriptions import subscriptions
 from tests.conftest import outbox_rows
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from services.errors import InvalidToken
-from services.links import external_url
-from services.tokens import Purpose, make_token, read_token
+from services.core.errors import InvalidToken
+from services.core.links import external_url
+from services.core.tokens import Purpose, make_token, read_token
 
 
 def test_rotating_the_secret_key_signs_with_the_new_key_and_still_reads_the_old(app):

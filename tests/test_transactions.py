@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import MailingList, Subscriber
-from services import subscriptions
-from services.transactions import write_connection, write_transaction
+from services.core.transactions import write_connection, write_transaction
+from services.subscriptions import subscriptions
 
 
 def subscribers() -> int:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.errors import InvalidInput
-from services.validation import clean_full_name, clean_text
+from services.core.errors import InvalidInput
+from services.core.validation import clean_full_name, clean_text
 
 # Control characters, line and paragraph separators, surrogates, and U+FFFD.
 FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp", "Cs"}
@@ -50,7 +50,7 @@ def email_validator_answer(address: str) -> str:
 
 
 def our_answer(address: str) -> str:
-    from services.validation import normalise_email
+    from services.core.validation import normalise_email
 
     try:
         return normalise_email(address)

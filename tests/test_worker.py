@@ -17,9 +17,8 @@ from sqlalchemy import func, select, update
 from extensions import db
 from models import AuditEvent, ImportJob, ImportStatus, Job, JobStatus, ScheduledTask, Subscriber, Subscription
 from models.base import utcnow
-from services import imports
-from services.audit import CLI
-from services.data import import_steps
+from services.core.audit import CLI
+from services.data import import_steps, imports
 from services.worker import schedule
 from services.worker.runner import Worker
 from tests.conftest import csrf_token

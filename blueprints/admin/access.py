@@ -9,9 +9,9 @@ from flask_login import current_user
 from blueprints.admin import bp
 from extensions import login_manager
 from models import StaffRole, StaffUser
-from services import staff_sessions
-from services.audit import Actor
-from services.errors import DomainError
+from services.core.audit import Actor
+from services.core.errors import DomainError
+from services.staff import staff_sessions
 
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Please sign in to use the staff console."

@@ -18,5 +18,3 @@ def http_problem(error: HTTPException):
 def rejected(error: RequestRejected):
     return error.response
 
-
-from blueprints.api import enrollments, public, staff  # noqa: E402,F401  (routes attach to bp)

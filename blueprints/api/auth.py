@@ -8,7 +8,7 @@ from flask import g, request
 from blueprints.api.problems import problem
 from blueprints.limits import staff_api_limit
 from extensions import limiter
-from services import api_tokens
+from services.staff import api_tokens
 
 
 def _bearer_token() -> str | None:

@@ -6,9 +6,10 @@ from blueprints.api.problems import problem
 from blueprints.api.requests import MAX_ROW_ID, int_arg, only_query
 from extensions import db
 from models import Enrollment
-from services import dashboard, enrollment_admin
-from services.dashboard import CohortSeats
-from services.errors import NotFound
+from services.console import dashboard
+from services.console.dashboard import CohortSeats
+from services.core.errors import NotFound
+from services.courses import enrollment_admin
 
 
 def _moment(value) -> str | None:

@@ -8,11 +8,11 @@ from copy import deepcopy
 
 from blueprints.api.requests import CURSOR_MAX_LENGTH, MAX_PAGE_SIZE, MAX_ROW_ID, SEARCH_MAX_LENGTH
 from models import EnrollmentStatus
-from services.exports import HEADER as EXPORT_HEADER
-from services.exports import STATUSES as EXPORT_STATUSES
-from services.lists import SLUG_MAX_LENGTH as LIST_SLUG_MAX_LENGTH
-from services.pagination import DEFAULT_PAGE_SIZE
-from services.validation import FULL_NAME_MAX_LENGTH
+from services.core.pagination import DEFAULT_PAGE_SIZE
+from services.core.validation import FULL_NAME_MAX_LENGTH
+from services.data.exports import HEADER as EXPORT_HEADER
+from services.data.exports import STATUSES as EXPORT_STATUSES
+from services.subscriptions.lists import SLUG_MAX_LENGTH as LIST_SLUG_MAX_LENGTH
 
 
 def _problem(description: str) -> dict:

@@ -10,11 +10,11 @@ from blueprints.api.requests import json_object, only_query
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, limiter
-from services import subscriptions
-from services.consent import CURRENT_SUBSCRIBE_WORDING
-from services.errors import InvalidInput
-from services.origins import UTM_KEYS
-from services.validation import FULL_NAME_MAX_LENGTH, clean_full_name, normalise_email
+from services.core.errors import InvalidInput
+from services.core.origins import UTM_KEYS
+from services.core.validation import FULL_NAME_MAX_LENGTH, clean_full_name, normalise_email
+from services.subscriptions import subscriptions
+from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING
 
 SUBSCRIPTION_FIELDS = {"email": 254, "full_name": FULL_NAME_MAX_LENGTH, "list": 80, "source": 2000,
                        "website": 200, **dict.fromkeys(UTM_KEYS, 200)}

@@ -18,13 +18,15 @@ from blueprints.api.requests import (
 )
 from extensions import csrf, db
 from models import Subscriber, Subscription, SubscriptionStatus
-from services import exports, lists, subscriber_admin
-from services.errors import InvalidInput, NotFound
-from services.exports import SubscriberFilters
-from services.lists import SLUG_MAX_LENGTH
-from services.pagination import DEFAULT_PAGE_SIZE
-from services.subscriber_admin import SubscriberFilter
-from services.validation import storable
+from services.console import subscriber_admin
+from services.console.subscriber_admin import SubscriberFilter
+from services.core.errors import InvalidInput, NotFound
+from services.core.pagination import DEFAULT_PAGE_SIZE
+from services.core.validation import storable
+from services.data import exports
+from services.data.exports import SubscriberFilters
+from services.subscriptions import lists
+from services.subscriptions.lists import SLUG_MAX_LENGTH
 
 
 def _subscription_json(subscription: Subscription) -> dict:

@@ -3,8 +3,8 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from services.enrollment_details import ORGANISATION_MAX_LENGTH
-from services.validation import FULL_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, countries
+from services.core.validation import FULL_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, countries
+from services.courses.enrollment_details import ORGANISATION_MAX_LENGTH
 
 
 class EnrollForm(FlaskForm):

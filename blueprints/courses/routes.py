@@ -8,11 +8,12 @@ from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, db, limiter
-from services import courses, enrollments, subscriptions
-from services.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, CURRENT_ENROLL_WORDING, WORDINGS
-from services.enrollment_details import EnrollmentInput
-from services.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, NotFound, SignupsClosed
-from services.tokens import Purpose
+from services.core.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, NotFound, SignupsClosed
+from services.core.tokens import Purpose
+from services.courses import courses, enrollments
+from services.courses.enrollment_details import EnrollmentInput
+from services.subscriptions import subscriptions
+from services.subscriptions.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, CURRENT_ENROLL_WORDING, WORDINGS
 
 bp.add_app_template_filter(courses.long_date, "long_date")
 bp.add_app_template_filter(courses.fee_label, "fee")

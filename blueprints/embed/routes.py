@@ -13,11 +13,11 @@ from blueprints.limits import address_post_limit, address_rate_key, public_post_
 from blueprints.requests import consent_origin, wants_json
 from blueprints.security_headers import content_security_policy
 from extensions import csrf, limiter
-from services import subscriptions
-from services.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
-from services.errors import InvalidInput
-from services.links import external_url
-from services.origins import is_allowed, origin_of, safe_next
+from services.core.errors import InvalidInput
+from services.core.links import external_url
+from services.core.origins import is_allowed, origin_of, safe_next
+from services.subscriptions import subscriptions
+from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
 
 
 @bp.after_request

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from services.validation import FULL_NAME_MAX_LENGTH
+from services.core.validation import FULL_NAME_MAX_LENGTH
 
 
 class AddressForm(FlaskForm):

@@ -8,8 +8,8 @@ from blueprints.public import bp
 from blueprints.public.forms import AddressForm, EraseForm
 from blueprints.public.routes import _token_problem
 from extensions import limiter
-from services import reader_privacy
-from services.errors import InvalidInput, InvalidToken
+from services.core.errors import InvalidInput, InvalidToken
+from services.privacy import reader_privacy
 
 # The pages behind the link show personal data: no cache may keep them.
 PRIVATE = {"Cache-Control": "no-store"}

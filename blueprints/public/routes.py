@@ -9,9 +9,9 @@ from blueprints.public import bp
 from blueprints.public.forms import SubscribeForm
 from blueprints.requests import consent_origin
 from extensions import csrf, db, limiter
-from services import subscriptions
-from services.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
-from services.errors import ExpiredToken, InvalidInput, InvalidToken
+from services.core.errors import ExpiredToken, InvalidInput, InvalidToken
+from services.subscriptions import subscriptions
+from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
 
 
 @bp.route("/")

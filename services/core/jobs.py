@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from models import Job, JobStatus
 from models.base import utcnow
-from services.errors import InvalidInput, NotFound
-from services.transactions import Executor, write_transaction
+from services.core.errors import InvalidInput, NotFound
+from services.core.transactions import Executor, write_transaction
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 6 * 3600

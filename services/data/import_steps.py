@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from extensions import db
 from models import ImportJob, ImportStatus, Job
 from models.base import utcnow
-from services.audit import Actor
 from services.core import jobs
+from services.core.audit import Actor
+from services.core.errors import InvalidInput, NotFound
 from services.core.jobs import ClaimedJob
-from services.errors import InvalidInput, NotFound
-from services.import_formats import UnknownColumns
-from services.imports import discard_upload, dry_run, new_job, plan_of, run_import, save_upload, stored_file
-from services.transactions import write_transaction
+from services.core.transactions import write_transaction
+from services.data.import_formats import UnknownColumns
+from services.data.imports import discard_upload, dry_run, new_job, plan_of, run_import, save_upload, stored_file
 
 # The jobs the worker runs for an import (services/worker/kinds.py).
 ANALYSE_JOB = "import.analyse"

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from extensions import db
-from services import audit, outbox_worker
-from services.audit import Actor
-from services.core import jobs
-from services.errors import DomainError
-from services.transactions import write_transaction
+from services.core import audit, jobs
+from services.core.audit import Actor
+from services.core.errors import DomainError
+from services.core.transactions import write_transaction
+from services.mail import outbox_worker
 from services.worker import schedule
 from services.worker.kinds import JOB_KINDS, JobKind
 

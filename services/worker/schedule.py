@@ -19,9 +19,9 @@ from sqlalchemy import select, update
 from extensions import db
 from models import ScheduledTask
 from models.base import utcnow
-from services import dashboard, maintenance
-from services.audit import Actor
-from services.transactions import dialect_insert, write_transaction
+from services.console import dashboard, maintenance
+from services.core.audit import Actor
+from services.core.transactions import dialect_insert, write_transaction
 
 log = logging.getLogger(__name__)
 WORKER = Actor("worker")

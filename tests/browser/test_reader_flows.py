@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Enrollment, Subscriber, Subscription, SubscriptionStatus
-from services import subscriptions
+from services.subscriptions import subscriptions
 from tests.conftest import link_path
 
 

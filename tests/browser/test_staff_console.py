@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Subscriber
-from services import subscriptions
-from services.tokens import Purpose, make_row_token
+from services.core.tokens import Purpose, make_row_token
+from services.subscriptions import subscriptions
 
 
 def test_sign_in_and_filter_subscribers(roster, page, sign_in_staff, newsletter, origin):

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Enrollment, MailingList, Subscription
-from services import enrollments, subscriptions
-from services.enrollment_details import EnrollmentInput
-from services.tokens import Purpose, make_row_token, make_token
+from services.core.tokens import Purpose, make_row_token, make_token
+from services.courses import enrollments
+from services.courses.enrollment_details import EnrollmentInput
+from services.subscriptions import subscriptions
 
 
 @dataclass

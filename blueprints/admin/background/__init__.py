@@ -1,0 +1,1 @@
+"""Background work: the worker's jobs, with retry and cancel, and its schedule."""

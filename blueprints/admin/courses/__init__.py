@@ -1,0 +1,1 @@
+"""Courses, cohorts and their enrolments."""

@@ -1,0 +1,1 @@
+"""The embeds' snippets and the staff API's tokens."""

@@ -1,0 +1,15 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length
+
+
+class ListForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired("Enter a name."), Length(max=200)])
+    slug = StringField("Slug", validators=[InputRequired("Enter a slug."), Length(max=80)])
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+    is_public = BooleanField("Public: offered on the hosted form, the embeds and the preferences page")
+    welcome_text = TextAreaField("Welcome text", validators=[Length(max=10000)])

@@ -1,0 +1,1 @@
+"""The console's overview: the dashboard, the outbox and the audit log."""

@@ -1,0 +1,1 @@
+"""Subscribers: search, one record, and what staff do to them."""

@@ -1,0 +1,2 @@
+"""The courses wing: the catalogue, enrolment into a seat or the waitlist, staff's course and
+enrolment work, the .ics invitation."""

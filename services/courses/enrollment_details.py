@@ -1,0 +1,63 @@
+"""What a person types into the enrolment form, checked and normalised."""
+
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+
+from services.core.errors import InvalidInput
+from services.core.validation import clean_country, clean_full_name, clean_phone, clean_text, normalise_email
+
+ORGANISATION_MAX_LENGTH = 200
+NOTE_MAX_LENGTH = 2000
+_COHORT_ID = re.compile(r"[0-9]{1,9}")
+CHOOSE_A_COHORT = "Choose one of the dates offered."
+
+
+@dataclass(frozen=True)
+class EnrollmentInput:
+    """The raw values, as typed."""
+
+    cohort: str | None
+    full_name: str | None
+    email: str | None
+    phone: str | None = None
+    country: str | None = None
+    organisation: str | None = None
+    note: str | None = None
+    newsletter: bool = False
+
+
+@dataclass(frozen=True)
+class EnrollmentDetails:
+    full_name: str
+    email: str
+    phone: str | None
+    country: str | None
+    organisation: str | None
+    note: str | None
+
+
+def cohort_id(raw: str | None) -> int:
+    value = (raw or "").strip()
+    if not _COHORT_ID.fullmatch(value):
+        raise InvalidInput("cohort", CHOOSE_A_COHORT)
+    return int(value)
+
+
+def clean_details(form: EnrollmentInput) -> EnrollmentDetails:
+    full_name = clean_full_name(form.full_name)
+    if not full_name:
+        raise InvalidInput("full_name", "Enter your full name.")
+    email = normalise_email(form.email, check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
+    organisation = clean_text(form.organisation, field="organisation", label="Organisation",
+                              max_length=ORGANISATION_MAX_LENGTH)
+    note = clean_text(form.note, field="note", label="Your note", max_length=NOTE_MAX_LENGTH, multiline=True)
+    return EnrollmentDetails(
+        full_name=full_name,
+        email=email,
+        phone=clean_phone(form.phone),
+        country=clean_country(form.country),
+        organisation=organisation or None,
+        note=note or None,
+    )

@@ -1,0 +1,128 @@
+"""Mailing lists: created and edited by staff; each may greet new subscribers once."""
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import MailingList, Subscription
+from models.base import utcnow
+from services.core import audit
+from services.core.audit import Actor
+from services.core.errors import InvalidInput, NotFound
+from services.core.transactions import write_transaction
+from services.core.validation import clean_text, storable
+from services.mail import outbox
+
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SLUG_MAX_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class ListFields:
+    """What staff type into the list form, before cleaning."""
+
+    name: str | None
+    slug: str | None
+    description: str | None = ""
+    is_public: bool = True
+    welcome_text: str | None = ""
+
+
+def _cleaned(fields: ListFields) -> dict:
+    name = clean_text(fields.name, field="name", label="Name", max_length=200)
+    if not name:
+        raise InvalidInput("name", "Enter a name.")
+    slug = (fields.slug or "").strip().lower()
+    if not SLUG_PATTERN.fullmatch(slug) or len(slug) > SLUG_MAX_LENGTH:
+        raise InvalidInput("slug", "Use lower-case letters, digits and single hyphens, "
+                                   f"at most {SLUG_MAX_LENGTH} characters.")
+    return {
+        "name": name,
+        "slug": slug,
+        "description": clean_text(fields.description, field="description", label="Description",
+                                  max_length=2000, multiline=True),
+        "is_public": bool(fields.is_public),
+        "welcome_text": clean_text(fields.welcome_text, field="welcome_text", label="Welcome text",
+                                   max_length=10000, multiline=True),
+    }
+
+
+def _flush_unique_slug(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        raise InvalidInput("slug", "Another list already uses this slug.") from None
+
+
+def create_list(actor: Actor, fields: ListFields) -> MailingList:
+    values = _cleaned(fields)
+    with write_transaction() as session:
+        mailing_list = MailingList(**values)
+        session.add(mailing_list)
+        _flush_unique_slug(session)
+        audit.record(session, actor, "list.create", target=f"list:{mailing_list.id}",
+                     details={"slug": mailing_list.slug, "public": mailing_list.is_public})
+    return mailing_list
+
+
+def update_list(actor: Actor, list_id: int, fields: ListFields) -> MailingList:
+    values = _cleaned(fields)
+    with write_transaction() as session:
+        mailing_list = session.get(MailingList, list_id, with_for_update=True)
+        if mailing_list is None:
+            raise NotFound("No such list.")
+        if mailing_list.is_default and not values["is_public"]:
+            # Forms that name no list use the default one, so it must stay public.
+            raise InvalidInput("is_public", "The default list is used by forms that name no list; "
+                                            "it must stay public.")
+        changed = sorted(k for k, v in values.items() if getattr(mailing_list, k) != v)
+        for key, value in values.items():
+            setattr(mailing_list, key, value)
+        _flush_unique_slug(session)
+        audit.record(session, actor, "list.update", target=f"list:{mailing_list.id}",
+                     details={"changed": changed})
+    return mailing_list
+
+
+def all_lists(session: Session) -> list[MailingList]:
+    return list(session.scalars(select(MailingList).order_by(MailingList.name)))
+
+
+def get_list(session: Session, list_id: int) -> MailingList:
+    mailing_list = session.get(MailingList, list_id)
+    if mailing_list is None:
+        raise NotFound("No such list.")
+    return mailing_list
+
+
+def list_by_slug(session: Session, slug: str) -> MailingList:
+    mailing_list = session.scalar(select(MailingList).where(MailingList.slug == slug)) \
+        if storable(slug) else None  # no stored slug holds a NUL
+    if mailing_list is None:
+        raise NotFound("There is no list with that slug.")
+    return mailing_list
+
+
+def enqueue_welcome_once(session: Session, subscription: Subscription, *, unsubscribe_url: str) -> bool:
+    """Queue the list's welcome mail if it has one and this subscription never got it.
+    The caller holds the subscription's (or its subscriber's) row lock."""
+    mailing_list = subscription.mailing_list
+    if subscription.welcomed_at is not None or not mailing_list.welcome_text:
+        return False
+    subscriber = subscription.subscriber
+    outbox.enqueue(
+        session,
+        template="welcome",
+        subject=f"Welcome to {mailing_list.name}",
+        category=outbox.TRANSACTIONAL,
+        recipient=subscriber.email,
+        recipient_name=subscriber.full_name,
+        unsubscribe_url=unsubscribe_url,
+        context={"list_name": mailing_list.name,
+                 "paragraphs": mailing_list.welcome_text.split("\n\n")},
+    )
+    subscription.welcomed_at = utcnow()
+    return True

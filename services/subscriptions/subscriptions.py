@@ -1,0 +1,370 @@
+"""Subscribe, confirm, unsubscribe and preferences: the double opt-in flow.
+
+Every public answer is the same whatever the address's state; what differs is
+only the mail the address's owner receives (and at most one per window).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import Connection, Integer, String, bindparam, column, select, text
+from sqlalchemy.orm import Session
+
+from extensions import db
+from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
+from models.base import UTCDateTime, new_link_key, utcnow
+from services.core.errors import InvalidInput, InvalidToken, SignupsClosed
+from services.core.links import external_url
+from services.core.tokens import NO_LONGER_VALID, Purpose, RowLink, issued_before, make_row_token, read_row_token
+from services.core.transactions import Executor, write_connection, write_transaction
+from services.core.validation import clean_full_name, normalise_email, storable
+from services.mail import outbox
+from services.subscriptions import consent, lists
+from services.subscriptions.consent import ConsentOrigin
+
+
+@dataclass(frozen=True)
+class ConfirmOutcome:
+    list_name: str
+    already_confirmed: bool
+
+
+class ListRef(NamedTuple):
+    id: int
+    name: str
+
+
+# Built once: imports and course pages ask for the default list.
+_LISTS = MailingList.__table__
+_DEFAULT_LIST = (select(_LISTS.c.id, _LISTS.c.name)
+                 .order_by(_LISTS.c.is_default.desc(), _LISTS.c.id).limit(1))
+NO_SUCH_LIST = "That newsletter does not exist."
+
+
+def default_list(session: Executor) -> ListRef:
+    """The list marked default, or else the oldest; SignupsClosed when there is none."""
+    found = session.execute(_DEFAULT_LIST).first()
+    if found is None:
+        raise SignupsClosed()
+    return ListRef(*found)
+
+
+def public_lists(session: Session) -> list[MailingList]:
+    return list(session.scalars(
+        select(MailingList).where(MailingList.is_public).order_by(MailingList.name)
+    ))
+
+
+# The sign-up's statements, as text: SQLAlchemy's ON CONFLICT constructs are not
+# cacheable, so they would be compiled again on every request. PostgreSQL and SQLite
+# share this syntax. Result columns are given in order, so that SQLAlchemy keeps the
+# result's layout rather than matching names on every execution. A new row gets the
+# :link_key given; an existing one keeps its own, which RETURNING gives for the links.
+_UPSERT_SUBSCRIBER = text("""
+    INSERT INTO subscribers (email, full_name, created_at, link_key) VALUES (:email, :full_name, :now, :link_key)
+    ON CONFLICT (lower(email)) DO UPDATE SET full_name =
+        CASE WHEN subscribers.full_name = '' THEN excluded.full_name ELSE subscribers.full_name END
+    RETURNING id, email, full_name, suppressed_at, link_key
+""").bindparams(bindparam("now", type_=UTCDateTime())).columns(
+    column("id", Integer), column("email", String), column("full_name", String),
+    column("suppressed_at", UTCDateTime), column("link_key", String))
+
+# The subscription to the list a form names, or to the default list: a new pending
+# one, or the existing one with its request time renewed (unless it is confirmed).
+# It finds the list, and returns its name and the throttle's reading, in the same
+# round trip. The reading must stay in this statement, after the subscriber upsert:
+# that one takes the subscriber's row lock, and on PostgreSQL only a later statement
+# sees the mail queued by a sign-up that held the lock before us.
+_UPSERT_SUBSCRIPTION = """
+    INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at,
+                               source_url, referrer, utm, link_key)
+    SELECT :subscriber_id, id, 'pending', :now, :now, :now, :source_url, :referrer, :utm, :link_key
+    FROM mailing_lists WHERE {which_list} ORDER BY is_default DESC, id LIMIT 1
+    ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at =
+        CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
+             ELSE excluded.requested_at END
+    RETURNING id, status, list_id, link_key,
+        (SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id) AS list_name,
+        {mails_in_a_day} AS opt_in_mails_in_a_day, {latest_mail} AS latest_opt_in_mail
+"""
+
+
+def _subscription_upsert(which_list: str):
+    return text(_UPSERT_SUBSCRIPTION.format(
+        which_list=which_list, mails_in_a_day=outbox.OPT_IN_MAILS_IN_A_DAY_SQL,
+        latest_mail=outbox.LATEST_OPT_IN_MAIL_SQL,
+    )).bindparams(
+        bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
+        bindparam("utm", type_=Subscription.__table__.c.utm.type),
+    ).columns(column("id", Integer), column("status", String), column("list_id", Integer),
+              column("link_key", String), column("list_name", String), column("opt_in_mails_in_a_day", Integer),
+              column("latest_opt_in_mail", UTCDateTime))
+
+
+_UPSERT_INTO_DEFAULT_LIST = _subscription_upsert("true")
+_UPSERT_INTO_NAMED_LIST = _subscription_upsert("slug = :slug AND is_public")  # private lists are never public
+
+
+def _upsert_subscriber(connection: Connection, email: str, full_name: str, now: datetime):
+    """Insert the subscriber, or take the existing one (filling in a missing name),
+    in one statement that also locks its row. Concurrent sign-ups for one address
+    meet at the unique index and then queue behind that lock."""
+    return connection.execute(_UPSERT_SUBSCRIBER, {"email": email, "full_name": full_name, "now": now,
+                                                   "link_key": new_link_key()}).one()
+
+
+def _upsert_subscription(connection: Connection, subscriber, list_slug: str | None, origin: ConsentOrigin,
+                         now: datetime):
+    """The subscription row (see _UPSERT_SUBSCRIPTION); the list must exist and, if named, be public."""
+    params = {"subscriber_id": subscriber.id, "now": now, "source_url": origin.source_url,
+              "referrer": origin.referrer, "utm": origin.utm or None, "link_key": new_link_key(),
+              **outbox.recent_opt_in_mail_params(subscriber.email, now)}
+    if list_slug:
+        found = connection.execute(_UPSERT_INTO_NAMED_LIST, {**params, "slug": list_slug}).first()
+    else:
+        found = connection.execute(_UPSERT_INTO_DEFAULT_LIST, params).first()
+    if found is None:
+        raise InvalidInput("list", NO_SUCH_LIST) if list_slug else SignupsClosed()
+    return found
+
+
+def confirm_url(subscription_id: int, subscription_key: str) -> str:
+    token = make_row_token(Purpose.CONFIRM_SUBSCRIPTION, subscription_id, subscription_key)
+    return external_url("public.confirm", token=token)
+
+
+def unsubscribe_url(subscriber_id: int, subscriber_key: str, list_id: int) -> str:
+    """Leaves one list, and opens the subscriber's preferences."""
+    token = make_row_token(Purpose.UNSUBSCRIBE, subscriber_id, subscriber_key, l=list_id)
+    return external_url("public.unsubscribe", token=token)
+
+
+def subscribe(
+    raw_email: str | None,
+    raw_full_name: str | None,
+    origin: ConsentOrigin,
+    *,
+    list_slug: str | None = None,
+) -> None:
+    """Request a subscription. Returns nothing: callers must answer alike for every address.
+
+    The hot path of every signup form, so it is a handful of Core statements."""
+    email = normalise_email(
+        raw_email, check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"]
+    )
+    full_name = clean_full_name(raw_full_name)
+    if list_slug and not storable(list_slug):
+        raise InvalidInput("list", NO_SUCH_LIST)
+    with write_connection() as connection:
+        now = utcnow()  # inside the transaction: one time for its rows and the throttle's window
+        subscriber = _upsert_subscriber(connection, email, full_name, now)
+        subscription = _upsert_subscription(connection, subscriber, list_slug, origin, now)
+        confirmed = subscription.status == SubscriptionStatus.CONFIRMED.value
+        if not confirmed:
+            consent.record(connection, ConsentAction.SUBSCRIBE_REQUESTED, origin,
+                           subscriber_id=subscriber.id, list_id=subscription.list_id)
+        send_opt_in_mail(connection, OptInMail(
+            subscription.id, subscription.link_key, confirmed, subscriber.id, subscriber.link_key, subscriber.email,
+            subscriber.full_name, subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None),
+            outbox.RecentOptInMail(subscription.opt_in_mails_in_a_day, subscription.latest_opt_in_mail, now))
+
+
+@dataclass(frozen=True)
+class OptInMail:
+    """What the confirmation (or "already subscribed") mail needs to know."""
+
+    subscription_id: int
+    subscription_key: str
+    confirmed: bool
+    subscriber_id: int
+    subscriber_key: str
+    email: str
+    full_name: str
+    list_id: int
+    list_name: str
+    suppressed: bool
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> "OptInMail":
+        subscriber = subscription.subscriber
+        return cls(subscription.id, subscription.link_key, subscription.status == SubscriptionStatus.CONFIRMED,
+                   subscriber.id, subscriber.link_key, subscriber.email, subscriber.full_name, subscription.list_id,
+                   subscription.mailing_list.name, subscriber.suppressed_at is not None)
+
+
+def send_opt_in_mail(session: Executor, mail: OptInMail, recent_mail: outbox.RecentOptInMail | None = None) -> bool:
+    """Queue the confirmation mail (or "already subscribed") unless the address had one
+    too recently. The caller holds the subscriber's row lock, and may have read the
+    address's `recent_mail` under it. Returns whether it was queued."""
+    if mail.suppressed or not outbox.opt_in_mail_allowed(session, mail.email, recent=recent_mail):
+        return False
+    if mail.confirmed:
+        template, subject = "already_subscribed", f"You're already subscribed to {mail.list_name}"
+    else:
+        template, subject = "confirm_subscription", f"Please confirm your subscription to {mail.list_name}"
+    leave_url = unsubscribe_url(mail.subscriber_id, mail.subscriber_key, mail.list_id)
+    return outbox.enqueue(
+        session,
+        template=template,
+        subject=subject,
+        category=outbox.OPT_IN,
+        recipient=mail.email,
+        recipient_name=mail.full_name,
+        unsubscribe_url=leave_url,
+        context={"list_name": mail.list_name, "confirm_url": confirm_url(mail.subscription_id, mail.subscription_key),
+                 "preferences_url": leave_url},
+        suppression_checked=True,
+    )
+
+
+def _confirm_link(token: str) -> RowLink:
+    return read_row_token(Purpose.CONFIRM_SUBSCRIPTION, token, max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+
+
+def check_confirm_link(token: str) -> None:
+    """Raise InvalidToken unless the confirm link still names its subscription (the page a GET shows)."""
+    link = _confirm_link(token)
+    link.check(db.session.get(Subscription, link.row_id))
+
+
+def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
+    link = _confirm_link(token)
+    with write_transaction() as session:
+        subscription = session.get(Subscription, link.row_id, with_for_update=True)
+        link.check(subscription)
+        list_name = subscription.mailing_list.name
+        if subscription.status == SubscriptionStatus.CONFIRMED:
+            return ConfirmOutcome(list_name, already_confirmed=True)
+        if subscription.status == SubscriptionStatus.UNSUBSCRIBED and issued_before(
+            link.issued_at, subscription.unsubscribed_at
+        ):
+            # Coming back after leaving needs a fresh request, not an old link.
+            raise InvalidToken("This link is from before you unsubscribed.")
+        now = utcnow()
+        subscription.status = SubscriptionStatus.CONFIRMED
+        subscription.confirmed_at = subscription.status_changed_at = now
+        consent.record(session, ConsentAction.CONFIRMED, origin,
+                       subscriber_id=subscription.subscriber_id, list_id=subscription.list_id)
+        _welcome(session, subscription)
+        return ConfirmOutcome(list_name, already_confirmed=False)
+
+
+def _welcome(session: Session, subscription: Subscription) -> None:
+    lists.enqueue_welcome_once(
+        session, subscription,
+        unsubscribe_url=unsubscribe_url(subscription.subscriber_id, subscription.subscriber.link_key,
+                                        subscription.list_id))
+
+
+@dataclass(frozen=True)
+class UnsubscribeTarget:
+    """What an unsubscribe link names: the subscriber (whose key it carries) and a list."""
+
+    link: RowLink
+    list_id: int
+
+    @property
+    def subscriber_id(self) -> int:
+        return self.link.row_id
+
+
+def check_unsubscribe_token(token: str) -> UnsubscribeTarget:
+    link = read_row_token(Purpose.UNSUBSCRIBE, token)
+    list_id = link.payload.get("l")
+    if not isinstance(list_id, int):
+        raise InvalidToken(NO_LONGER_VALID)
+    return UnsubscribeTarget(link, list_id)
+
+
+def _set_status(session: Session, subscription: Subscription, status: SubscriptionStatus,
+                action: ConsentAction, origin: ConsentOrigin) -> None:
+    now = utcnow()
+    subscription.status = status
+    subscription.status_changed_at = now
+    if status == SubscriptionStatus.UNSUBSCRIBED:
+        subscription.unsubscribed_at = now
+    else:
+        subscription.confirmed_at = now
+    consent.record(session, action, origin,
+                   subscriber_id=subscription.subscriber_id, list_id=subscription.list_id)
+
+
+def unsubscribe(token: str, origin: ConsentOrigin) -> str:
+    """Leave the list the token names (idempotent); return the list's name."""
+    target = check_unsubscribe_token(token)
+    with write_transaction() as session:
+        subscription = session.scalar(
+            select(Subscription).where(
+                Subscription.subscriber_id == target.subscriber_id,
+                Subscription.list_id == target.list_id,
+            ).with_for_update()
+        )
+        target.link.check(subscription.subscriber if subscription is not None else None)
+        withdraw(session, subscription, origin)
+        return subscription.mailing_list.name
+
+
+def withdraw(session: Session, subscription: Subscription, origin: ConsentOrigin) -> bool:
+    """Unsubscribe (the caller holds the row lock); False if it already was."""
+    if subscription.status == SubscriptionStatus.UNSUBSCRIBED:
+        return False
+    _set_status(session, subscription, SubscriptionStatus.UNSUBSCRIBED,
+                ConsentAction.UNSUBSCRIBED, origin)
+    return True
+
+
+@dataclass(frozen=True)
+class ListPreference:
+    list_id: int
+    name: str
+    description: str
+    status: SubscriptionStatus | None
+
+    @property
+    def receiving(self) -> bool:
+        return self.status == SubscriptionStatus.CONFIRMED
+
+
+def preferences(token: str) -> tuple[UnsubscribeTarget, list[ListPreference]]:
+    """Every public list with this reader's state; the token proves the address."""
+    target = check_unsubscribe_token(token)
+    session = db.session
+    target.link.check(session.get(Subscriber, target.subscriber_id))
+    statuses = dict(session.execute(
+        select(Subscription.list_id, Subscription.status)
+        .where(Subscription.subscriber_id == target.subscriber_id)
+    ).all())
+    return target, [
+        ListPreference(lst.id, lst.name, lst.description, statuses.get(lst.id))
+        for lst in public_lists(session)
+    ]
+
+
+def update_preferences(token: str, wanted_list_ids: set[int], origin: ConsentOrigin) -> None:
+    """Join or leave public lists. Joining needs no second opt-in: the signed
+    token shows that this person reads mail at the address."""
+    target = check_unsubscribe_token(token)
+    with write_transaction() as session:
+        subscriber = session.get(Subscriber, target.subscriber_id, with_for_update=True)
+        target.link.check(subscriber)
+        existing = {s.list_id: s for s in session.scalars(
+            select(Subscription).where(Subscription.subscriber_id == subscriber.id)
+        )}
+        for mailing_list in public_lists(session):
+            subscription = existing.get(mailing_list.id)
+            wanted = mailing_list.id in wanted_list_ids
+            receiving = subscription is not None and subscription.status == SubscriptionStatus.CONFIRMED
+            if wanted and not receiving:
+                if subscription is None:
+                    # No source: the page is Roster's own, its URL the reader's private link;
+                    # the consent event names the form.
+                    subscription = Subscription(subscriber=subscriber, mailing_list=mailing_list)
+                    session.add(subscription)
+                    session.flush()
+                _set_status(session, subscription, SubscriptionStatus.CONFIRMED,
+                            ConsentAction.JOINED_FROM_PREFERENCES, origin)
+                _welcome(session, subscription)
+            elif not wanted and subscription is not None:
+                withdraw(session, subscription, origin)
