@@ -12,7 +12,7 @@ from services.core.audit import CLI
 from services.core.errors import InvalidInput
 from services.data import imports
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL
-from tests.test_admin_data import analysed, upload
+from tests.data.test_admin_data import analysed, upload
 
 LEVELS = 100_000
 NESTED = {

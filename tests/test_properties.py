@@ -20,7 +20,7 @@ from services.core.audit import CLI
 from services.core.errors import InvalidInput
 from services.data import imports
 from tests.conftest import csrf_token
-from tests.test_courses_views import post_enroll
+from tests.courses.test_courses_views import post_enroll
 
 FORM_SETTINGS = settings(max_examples=80, deadline=None,
                          suppress_health_check=[HealthCheck.function_scoped_fixture])

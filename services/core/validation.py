@@ -55,7 +55,7 @@ def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> s
 # email-validator's whole answer is the local part as typed and the domain's normal
 # form, and checking the domain is four fifths of its work (an import checks a million
 # addresses at a few dozen domains). So the domain's answer is kept; anything else, and
-# every refusal with its message, goes to email-validator itself. tests/test_validation.py
+# every refusal with its message, goes to email-validator itself. tests/core/test_validation.py
 # checks that both give the same answer, under email-validator's default settings (which
 # nothing here changes: STRICT, ALLOW_SMTPUTF8, TEST_ENVIRONMENT, the special-use domains).
 _ATEXT = r"[a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~]+"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Subscriber, Subscription, SubscriptionStatus
-from tests.test_imports import FIXTURES
+from tests.data.test_imports import FIXTURES
 
 DANGEROUS_NAME = "=cmd|' /C calc'!A0"
 MAILCHIMP_HEADER = ["Email Address", "First Name", "Last Name", "Full Name", "List", "Status", "Source",

@@ -13,7 +13,7 @@ from models.base import utcnow
 from services.core.audit import Actor
 from services.staff import staff
 from tests.conftest import STAFF_PASSWORD, csrf_token, sign_in
-from tests.test_admin_auth import NEW_PASSWORD, as_a_new_request, change_password
+from tests.staff.test_admin_auth import NEW_PASSWORD, as_a_new_request, change_password
 
 
 def copy_of_cookie(app, client):

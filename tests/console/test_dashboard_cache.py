@@ -9,7 +9,7 @@ from extensions import db
 from models import CachedAggregate, SubscriptionStatus
 from models.base import utcnow
 from services.console import dashboard
-from tests.test_admin_dashboard import add_signup
+from tests.console.test_admin_dashboard import add_signup
 
 SOURCE = "https://news.example/cached"
 

@@ -13,7 +13,7 @@ from models import ConsentAction, ConsentEvent
 from services.core.csv_safety import FORMULA_TRIGGERS
 from services.subscriptions import subscriptions
 from tests.conftest import csrf_token
-from tests.test_enrollments import enrol
+from tests.courses.test_enrollments import enrol
 
 FORMULA = "=cmd|' /C calc'!A0"
 

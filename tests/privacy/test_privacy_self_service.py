@@ -26,8 +26,8 @@ from services.privacy import privacy
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import ConsentOrigin
 from tests.conftest import csrf_token, link_path, outbox_rows
-from tests.test_enrollments import confirm_token, enrol, form
-from tests.test_public_views import old_token
+from tests.courses.test_enrollments import confirm_token, enrol, form
+from tests.subscriptions.test_public_views import old_token
 
 STAFF = Actor("owner@example.com")
 ADA, ADA_NAME = "ada@example.com", "Ada Lovelace-Reader"

@@ -33,7 +33,7 @@ from services.subscriptions import subscriptions
 from services.subscriptions.consent import ConsentOrigin
 from services.worker.runner import Worker
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mailchimp"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "mailchimp"
 MAILCHIMP_FILES = sorted(FIXTURES.glob("*.csv"))
 
 

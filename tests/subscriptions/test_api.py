@@ -11,7 +11,7 @@ from services.data import exports
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import STAFF_FORM
 from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, link_path
-from tests.test_enrollments import enrol, fill
+from tests.courses.test_enrollments import enrol, fill
 
 
 def bearer(token: str) -> dict:

@@ -12,7 +12,7 @@ from services.core.audit import CLI
 from services.data import imports
 from services.privacy import privacy
 from services.subscriptions import subscriptions
-from tests.test_admin_subscribers import add, emails
+from tests.console.test_admin_subscribers import add, emails
 
 
 def found(query: str) -> list[str]:

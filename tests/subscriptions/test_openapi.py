@@ -12,7 +12,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from services.subscriptions import subscriptions
 from tests.conftest import ARTICLE_ORIGIN
-from tests.test_enrollments import enrol, fill
+from tests.courses.test_enrollments import enrol, fill
 
 EXAMPLES_PER_OPERATION = 25
 

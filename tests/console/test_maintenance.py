@@ -16,7 +16,7 @@ from services.data import imports
 from services.mail.outbox_worker import drain
 from services.subscriptions import subscriptions
 from tests.conftest import outbox_rows
-from tests.test_subscriptions import token_of
+from tests.subscriptions.test_subscriptions import token_of
 
 
 def age_requests(email: str, days: int) -> None:
