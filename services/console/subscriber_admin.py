@@ -14,6 +14,7 @@ from models.name_search import SHORTEST_INDEXED_QUERY, names_containing
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import InvalidInput, NotFound
+from services.core.lookup import get_or_raise
 from services.core.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 from services.core.transactions import write_transaction
 from services.core.validation import storable
@@ -155,9 +156,7 @@ class SubscriberRecord:
 
 def record(session: Session, subscriber_id: int) -> SubscriberRecord:
     """One person: subscriptions and the whole consent history, oldest first."""
-    subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None:
-        raise NotFound("No such subscriber.")
+    subscriber = get_or_raise(session, Subscriber, subscriber_id, "No such subscriber.")
     held = list(session.scalars(
         select(Subscription).options(joinedload(Subscription.mailing_list))
         .where(Subscription.subscriber_id == subscriber_id).order_by(Subscription.list_id)

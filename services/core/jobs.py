@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from models import Job, JobStatus
 from models.base import utcnow
-from services.core.errors import InvalidInput, NotFound
+from services.core.errors import InvalidInput
+from services.core.lookup import get_or_raise
 from services.core.transactions import Executor, write_transaction
 
 log = logging.getLogger(__name__)
@@ -209,16 +210,12 @@ def retry(session: Session, job_id: int) -> Job:
 
 
 def _get_for_update(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id, with_for_update=True)
-    if job is None:
-        raise NotFound(f"There is no job {job_id}.")
+    job = get_or_raise(session, Job, job_id, f"There is no job {job_id}.", for_update=True)
     return job
 
 
 def get(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"There is no job {job_id}.")
+    job = get_or_raise(session, Job, job_id, f"There is no job {job_id}.")
     return job
 
 

@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session, selectinload
 from models import Cohort, Course
 from services.core import audit
 from services.core.audit import Actor
-from services.core.errors import InvalidInput, NotFound
+from services.core.errors import InvalidInput
+from services.core.lookup import get_or_raise
 from services.core.transactions import write_transaction
 from services.courses import enrollments
 from services.courses.courses import CohortFields, CourseFields, cohort_values, course_values, flush_unique_slug
@@ -17,16 +18,12 @@ def all_courses(session: Session) -> list[Course]:
 
 
 def get_course(session: Session, course_id: int) -> Course:
-    course = session.get(Course, course_id)
-    if course is None:
-        raise NotFound("No such course.")
+    course = get_or_raise(session, Course, course_id, "No such course.")
     return course
 
 
 def get_cohort(session: Session, cohort_id: int) -> Cohort:
-    cohort = session.get(Cohort, cohort_id)
-    if cohort is None:
-        raise NotFound("No such cohort.")
+    cohort = get_or_raise(session, Cohort, cohort_id, "No such cohort.")
     return cohort
 
 
@@ -37,9 +34,7 @@ def _changed(row, values: dict) -> list[str]:
 def update_course(actor: Actor, course_id: int, fields: CourseFields) -> Course:
     values = course_values(fields)
     with write_transaction() as session:
-        course = session.get(Course, course_id, with_for_update=True)
-        if course is None:
-            raise NotFound("No such course.")
+        course = get_or_raise(session, Course, course_id, "No such course.", for_update=True)
         changed = _changed(course, values)
         for name, value in values.items():
             setattr(course, name, value)
@@ -54,9 +49,7 @@ def update_cohort(actor: Actor, cohort_id: int, fields: CohortFields) -> Cohort:
     mailed as when someone cancels."""
     values = cohort_values(fields)
     with write_transaction() as session:
-        cohort = session.get(Cohort, cohort_id, with_for_update=True, populate_existing=True)
-        if cohort is None:
-            raise NotFound("No such cohort.")
+        cohort = get_or_raise(session, Cohort, cohort_id, "No such cohort.", for_update=True, populate_existing=True)
         held = cohort.seats_taken + cohort.seats_over_capacity
         capacity = values["capacity"]
         if capacity is not None and capacity < cohort.seats_taken:

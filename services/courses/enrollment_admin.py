@@ -13,6 +13,7 @@ from models.base import utcnow
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import Closed, InvalidInput, NotFound
+from services.core.lookup import get_or_raise
 from services.core.transactions import write_transaction
 from services.core.validation import clean_text
 from services.courses import enrollments
@@ -126,7 +127,5 @@ def cancel(actor: Actor, enrollment_id: int) -> None:
 
 
 def get_enrollment(session: Session, enrollment_id: int) -> Enrollment:
-    enrollment = session.get(Enrollment, enrollment_id)
-    if enrollment is None:
-        raise NotFound("No such enrolment.")
+    enrollment = get_or_raise(session, Enrollment, enrollment_id, "No such enrolment.")
     return enrollment

@@ -9,7 +9,7 @@ from models import Cohort, Enrollment
 from models.base import utcnow
 from services.core.audit import Actor
 from services.core.csv_safety import CsvStream, csv_timestamp, download_name
-from services.core.errors import NotFound
+from services.core.lookup import get_or_raise
 from services.courses.enrollment_admin import LISTING_ORDER
 from services.data.exports import audit_on_finish
 
@@ -38,9 +38,7 @@ def export_statement(cohort_id: int):
 def export_enrollments(cohort_id: int, actor: Actor, *, bom: bool = False) -> EnrollmentExport:
     """NotFound for an unknown cohort; otherwise CSV bytes streamed as iterated,
     every cell formula-escaped (a phone number's leading + included)."""
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        raise NotFound("No such cohort.")
+    cohort = get_or_raise(db.session(), Cohort, cohort_id, "No such cohort.")
     engine = db.engine
     on_finish = audit_on_finish(engine, actor, AUDIT_ACTION, f"cohort:{cohort_id}",
                                 {"course": cohort.course.slug, "cohort": cohort.label})

@@ -18,6 +18,7 @@ from services.core import jobs
 from services.core.audit import Actor
 from services.core.errors import InvalidInput, NotFound
 from services.core.jobs import ClaimedJob
+from services.core.lookup import get_or_raise
 from services.core.transactions import write_transaction
 from services.data.import_formats import UnknownColumns
 from services.data.imports import discard_upload, dry_run, new_job, plan_of, run_import, save_upload, stored_file
@@ -58,9 +59,7 @@ def upload(stream: BinaryIO, filename: str, actor: Actor, *, list_slug: str | No
 
 
 def _undecided(session: Session, job_id: int, allowed: tuple[ImportStatus, ...], doing: str) -> ImportJob:
-    job = session.get(ImportJob, job_id, with_for_update=True)
-    if job is None:
-        raise NotFound(f"There is no import job {job_id}.")
+    job = get_or_raise(session, ImportJob, job_id, f"There is no import job {job_id}.", for_update=True)
     if job.status not in allowed:
         raise InvalidInput("job", f"This import is {job.status.value.replace('_', ' ')}; it cannot be {doing} now.")
     return job

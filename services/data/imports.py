@@ -33,6 +33,7 @@ from services.core.audit import Actor
 from services.core.csv_safety import ExportDialect, safe_row
 from services.core.errors import InvalidInput, NotFound, SignupsClosed
 from services.core.jobs import ClaimedJob
+from services.core.lookup import get_or_raise
 from services.core.transactions import write_transaction
 from services.data.import_formats import ImportPlan, Record, inspect, records, too_large
 from services.data.import_writer import Counts, ValidRow, validate, write_batch
@@ -189,9 +190,7 @@ def run_import(job_id: int, claimed: ClaimedJob | None = None) -> ImportJob:
     fails the import at once; any other error does so when there is no retry left, and
     is re-raised."""
     with write_transaction() as session:
-        job = session.get(ImportJob, job_id, with_for_update=True)
-        if job is None:
-            raise NotFound(f"There is no import job {job_id}.")
+        job = get_or_raise(session, ImportJob, job_id, f"There is no import job {job_id}.", for_update=True)
         if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
             raise InvalidInput("job", f"Import job {job_id} has already run.")
         if claimed:
@@ -314,9 +313,7 @@ def request_opt_in(actor: Actor, job_id: int) -> int:
     who are not suppressed, to confirm: the normal confirmation mail, within the usual
     per-address throttle. Once per job; returns how many mails were queued."""
     with write_transaction() as session:
-        job = session.get(ImportJob, job_id, with_for_update=True)
-        if job is None:
-            raise NotFound(f"There is no import job {job_id}.")
+        job = get_or_raise(session, ImportJob, job_id, f"There is no import job {job_id}.", for_update=True)
         if job.status != ImportStatus.DONE:
             raise InvalidInput("job", "Only a finished import can be sent an opt-in request.")
         if job.opt_in_requested_at is not None:
@@ -336,7 +333,5 @@ def request_opt_in(actor: Actor, job_id: int) -> int:
 
 
 def get_job(job_id: int) -> ImportJob:
-    job = db.session.get(ImportJob, job_id)
-    if job is None:
-        raise NotFound(f"There is no import job {job_id}.")
+    job = get_or_raise(db.session(), ImportJob, job_id, f"There is no import job {job_id}.")
     return job

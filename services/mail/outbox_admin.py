@@ -7,7 +7,8 @@ from models import OutboxMessage, OutboxStatus
 from models.base import utcnow
 from services.core import audit
 from services.core.audit import Actor
-from services.core.errors import InvalidInput, NotFound
+from services.core.errors import InvalidInput
+from services.core.lookup import get_or_raise
 from services.core.pagination import Page, keyset_page
 from services.core.transactions import write_transaction
 
@@ -24,9 +25,7 @@ def waiting_messages(session: Session, status: OutboxStatus | None = None,
 
 
 def _actionable(session: Session, message_id: int) -> OutboxMessage:
-    message = session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None:
-        raise NotFound("No such message.")
+    message = get_or_raise(session, OutboxMessage, message_id, "No such message.", for_update=True)
     if message.status not in ACTIONABLE:
         raise InvalidInput("message", f"This message is {message.status.value}; only failed "
                                       "or queued messages can be retried or discarded.")

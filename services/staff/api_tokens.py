@@ -14,6 +14,7 @@ from models.base import utcnow
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import DomainError, InvalidInput, NotFound
+from services.core.lookup import get_or_raise
 from services.core.transactions import write_transaction
 from services.core.validation import clean_text
 
@@ -70,9 +71,7 @@ def create(staff_email: str, scope: ApiTokenScope, actor: Actor, label: str | No
 def revoke(token_id: int, actor: Actor) -> None:
     """Revoke a token; revoking it again changes nothing."""
     with write_transaction() as session:
-        row = session.get(ApiToken, token_id, with_for_update=True)
-        if row is None:
-            raise NotFound(f"No API token {token_id}.")
+        row = get_or_raise(session, ApiToken, token_id, f"No API token {token_id}.", for_update=True)
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             audit.record(session, actor, "api_token.revoke", target=f"api_token:{row.id}")

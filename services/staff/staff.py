@@ -16,6 +16,7 @@ from models.base import utcnow
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import Forbidden, InvalidInput, NotFound, SignInFailed
+from services.core.lookup import get_or_raise
 from services.core.transactions import write_transaction
 from services.core.validation import normalise_email
 from services.staff import staff_sessions
@@ -63,9 +64,7 @@ def change_password(user_id: int, current_password: str | None, new_password: st
     (a wrong one counts towards the lockout, as at sign-in)."""
     hasher = password_hasher()
     new_password = check_password_rules(new_password, field="new_password")
-    user = db.session.get(StaffUser, user_id)
-    if user is None:
-        raise NotFound("No such staff account.")
+    user = get_or_raise(db.session(), StaffUser, user_id, "No such staff account.")
     # Argon2 is slow on purpose: verify and hash before the write lock is taken.
     if not _verify(hasher, user.password_hash, current_password or ""):
         with write_transaction() as session:
@@ -191,9 +190,7 @@ def _change_account(actor: Actor, user_id: int, *, role: StaffRole | None = None
         require_owner(session, actor)
         # Lock every owner row so two owners cannot demote each other at once.
         session.scalars(select(StaffUser.id).where(StaffUser.role == StaffRole.OWNER).with_for_update()).all()
-        user = session.get(StaffUser, user_id, with_for_update=True)
-        if user is None:
-            raise NotFound("No such staff account.")
+        user = get_or_raise(session, StaffUser, user_id, "No such staff account.", for_update=True)
         before = {"role": user.role.value, "active": user.is_active}
         if role is not None:
             user.role = StaffRole(role)

@@ -12,6 +12,7 @@ from models.base import utcnow
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import InvalidInput, NotFound
+from services.core.lookup import get_or_raise
 from services.core.transactions import write_transaction
 from services.core.validation import clean_text, storable
 from services.mail import outbox
@@ -71,9 +72,7 @@ def create_list(actor: Actor, fields: ListFields) -> MailingList:
 def update_list(actor: Actor, list_id: int, fields: ListFields) -> MailingList:
     values = _cleaned(fields)
     with write_transaction() as session:
-        mailing_list = session.get(MailingList, list_id, with_for_update=True)
-        if mailing_list is None:
-            raise NotFound("No such list.")
+        mailing_list = get_or_raise(session, MailingList, list_id, "No such list.", for_update=True)
         if mailing_list.is_default and not values["is_public"]:
             # Forms that name no list use the default one, so it must stay public.
             raise InvalidInput("is_public", "The default list is used by forms that name no list; "
@@ -92,9 +91,7 @@ def all_lists(session: Session) -> list[MailingList]:
 
 
 def get_list(session: Session, list_id: int) -> MailingList:
-    mailing_list = session.get(MailingList, list_id)
-    if mailing_list is None:
-        raise NotFound("No such list.")
+    mailing_list = get_or_raise(session, MailingList, list_id, "No such list.")
     return mailing_list
 
 
