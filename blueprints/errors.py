@@ -1,4 +1,7 @@
-"""Error pages: a clear message and the right status, never a stack trace."""
+"""Errors become HTTP here: one map from the services' domain errors to statuses, and
+the page or problem each surface answers with. A clear message and the right status,
+never a stack trace. Blueprints add their own pages for the errors they explain
+better (a bad mailed link); views catch an error only to show it beside a form field."""
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -7,19 +10,49 @@ from werkzeug.exceptions import HTTPException
 
 from blueprints.requests import wants_json
 from extensions import db
-from services.core.errors import SignupsClosed
+from services.core.errors import (
+    Closed,
+    DomainError,
+    ExpiredToken,
+    Forbidden,
+    InvalidInput,
+    InvalidToken,
+    NotFound,
+    SignInFailed,
+    SignupsClosed,
+)
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    401: ("Not signed in", "Please sign in."),
     403: ("Not allowed", "This request is not allowed."),
     404: ("Page not found", "There is nothing at this address."),
     405: ("Method not allowed", "This page cannot be used that way."),
+    409: ("No longer possible", "This can no longer be done."),
+    410: ("Expired", "This link has expired."),
     413: ("Too large", "What you sent is larger than this site accepts."),
     429: ("Too many requests", "You have tried this a lot in a short time. Please wait a minute and try again."),
     500: ("Something went wrong", "We could not complete your request. Nothing was changed; please try again."),
     503: ("Temporarily unavailable",
           "We cannot reach our database right now. Nothing was changed; please try again in a minute."),
 }
+
+
+# Checked in the order of each error's class hierarchy, most specific first.
+STATUS_OF: dict[type[DomainError], int] = {
+    SignupsClosed: 503,
+    NotFound: 404,
+    ExpiredToken: 410,
+    InvalidToken: 400,
+    Forbidden: 403,
+    SignInFailed: 401,
+    Closed: 409,
+    InvalidInput: 400,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next((STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF), 400)
 
 
 def error_page(status: int, message: str | None = None):
@@ -45,14 +78,14 @@ def register_error_handlers(app: Flask) -> None:
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
         return response
 
-    @app.errorhandler(SignupsClosed)
-    def signups_closed(error):
-        # Every sign-up path (hosted form, embeds, API): staff have left no list to join.
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # Pages get the error page; the API and JSON clients (the embeds' scripts) a problem.
         if request.path.startswith("/api/") or wants_json():
             from blueprints.api.problems import problem
 
-            return problem(503, str(error))
-        return error_page(503, str(error))
+            return problem(status_of(error), str(error))
+        return error_page(status_of(error), str(error))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

@@ -2,13 +2,11 @@
 
 from blueprints.api import bp
 from blueprints.api.auth import token_required
-from blueprints.api.problems import problem
 from blueprints.api.requests import MAX_ROW_ID, int_arg, only_query
-from extensions import db
 from models import Enrollment
 from services.console import dashboard
 from services.console.dashboard import CohortSeats
-from services.core.errors import NotFound
+from services.core.transactions import read_session
 from services.courses import enrollment_admin
 
 
@@ -39,9 +37,6 @@ def _enrollment_json(enrollment: Enrollment) -> dict:
 def list_enrollments():
     only_query("cohort")
     cohort_id = int_arg("cohort", None, minimum=1, maximum=MAX_ROW_ID)
-    try:
-        seats = dashboard.cohort_seats(db.session, cohort_id)
-    except NotFound as error:
-        return problem(404, str(error))
+    seats = dashboard.cohort_seats(read_session(), cohort_id)
     return {"cohort": _cohort_json(seats),
-            "items": [_enrollment_json(e) for e in enrollment_admin.cohort_enrollments(db.session, cohort_id)]}
+            "items": [_enrollment_json(e) for e in enrollment_admin.cohort_enrollments(read_session(), cohort_id)]}

@@ -5,12 +5,11 @@ from flask import make_response, request
 from blueprints import cross_origin
 from blueprints.api import bp
 from blueprints.api.openapi import document
-from blueprints.api.problems import invalid_fields, problem
+from blueprints.api.problems import problem
 from blueprints.api.requests import json_object, only_query
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
 from extensions import csrf, limiter
-from services.core.errors import InvalidInput
 from services.core.origins import UTM_KEYS
 from services.core.validation import FULL_NAME_MAX_LENGTH, clean_full_name, normalise_email
 from services.subscriptions import subscriptions
@@ -41,22 +40,16 @@ def create_subscription():
     body = json_object(SUBSCRIPTION_FIELDS, required=("email",))
     accepted = make_response({"status": "accepted", "message": cross_origin.THANKS}, 202)
     source, utm = cross_origin.article_source(body.get("source"), body)
-    try:
-        if body.get("website"):
-            # The honeypot: the answer a person with this input would get, and nothing stored.
-            normalise_email(body["email"])
-            clean_full_name(body.get("full_name"))
-            return accepted
-        subscriptions.subscribe(
-            body["email"], body.get("full_name"),
-            consent_origin("api", wording_version=CURRENT_SUBSCRIBE_WORDING, source_url=source, utm=utm),
-            list_slug=body.get("list") or None,
-        )
-    except InvalidInput as error:
-        if error.field == "list":
-            # The body names a list that is not there (or not public): a missing resource.
-            return problem(404, error.message)
-        return invalid_fields({error.field: [error.message]})
+    if body.get("website"):
+        # The honeypot: the answer a person with this input would get, and nothing stored.
+        normalise_email(body["email"])
+        clean_full_name(body.get("full_name"))
+        return accepted
+    subscriptions.subscribe(
+        body["email"], body.get("full_name"),
+        consent_origin("api", wording_version=CURRENT_SUBSCRIBE_WORDING, source_url=source, utm=utm),
+        list_slug=body.get("list") or None,
+    )
     return accepted
 
 

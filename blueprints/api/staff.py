@@ -5,7 +5,6 @@ from flask import Response, g, request
 
 from blueprints.api import bp
 from blueprints.api.auth import token_required
-from blueprints.api.problems import invalid_fields, problem
 from blueprints.api.requests import (
     CURSOR_MAX_LENGTH,
     MAX_PAGE_SIZE,
@@ -16,12 +15,13 @@ from blueprints.api.requests import (
     only_query,
     str_arg,
 )
-from extensions import csrf, db
+from extensions import csrf
 from models import Subscriber, Subscription, SubscriptionStatus
 from services.console import subscriber_admin
 from services.console.subscriber_admin import SubscriberFilter
 from services.core.errors import InvalidInput, NotFound
 from services.core.pagination import DEFAULT_PAGE_SIZE
+from services.core.transactions import read_session
 from services.core.validation import storable
 from services.data import exports
 from services.data.exports import SubscriberFilters
@@ -64,7 +64,7 @@ def _search_filter() -> SubscriberFilter | None:
     if not storable(text):
         return None
     try:
-        list_id = lists.list_by_slug(db.session, slug).id if slug else None
+        list_id = lists.list_by_slug(read_session(), slug).id if slug else None
     except NotFound:
         return None
     return SubscriberFilter(query=text, list_id=list_id, status=status)
@@ -76,13 +76,10 @@ def list_subscribers():
     only_query("q", "list", "status", "after", "limit")
     limit = int_arg("limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
     after = str_arg("after", max_length=CURSOR_MAX_LENGTH)
-    try:
-        filters = _search_filter()
-    except InvalidInput as error:
-        return invalid_fields({error.field: [error.message]})
+    filters = _search_filter()
     if filters is None:
         return {"items": [], "next_cursor": None}
-    page = subscriber_admin.search(db.session, filters, after, size=limit)
+    page = subscriber_admin.search(read_session(), filters, after, size=limit)
     return {"items": [_subscriber_json(row.subscriber, row.subscriptions) for row in page.items],
             "next_cursor": page.next_cursor}
 
@@ -91,10 +88,7 @@ def list_subscribers():
 @token_required(write=False)
 def get_subscriber(subscriber_id: int):
     only_query()
-    try:
-        record = subscriber_admin.record(db.session, subscriber_id)
-    except NotFound as error:
-        return problem(404, str(error))
+    record = subscriber_admin.record(read_session(), subscriber_id)
     return _subscriber_json(record.subscriber, record.subscriptions)
 
 
@@ -106,11 +100,8 @@ def get_subscriber(subscriber_id: int):
 def unsubscribe_subscriber(subscriber_id: int):
     only_query()
     slug = json_object({"list": SLUG_MAX_LENGTH}, optional_body=True).get("list")
-    try:
-        list_id = lists.list_by_slug(db.session, slug).id if slug else None
-        ended = subscriber_admin.unsubscribe(g.api_actor, [subscriber_id], list_id)
-    except NotFound as error:
-        return problem(404, str(error))
+    list_id = lists.list_by_slug(read_session(), slug).id if slug else None
+    ended = subscriber_admin.unsubscribe(g.api_actor, [subscriber_id], list_id)
     return {"unsubscribed_from": [list_slug for _, list_slug in ended]}
 
 
@@ -120,11 +111,6 @@ def export_subscriptions():
     """The console's and the CLI's export: the same columns, escaping and audit."""
     only_query("list", "status")
     filters = SubscriberFilters(str_arg("list", max_length=SLUG_MAX_LENGTH), tuple(request.args.getlist("status")))
-    try:
-        stream = exports.export_subscribers(filters, g.api_actor)
-    except InvalidInput as error:
-        if error.field == "list":
-            return problem(404, error.message)
-        return invalid_fields({error.field: [error.message]})
+    stream = exports.export_subscribers(filters, g.api_actor)
     return Response(stream, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{exports.export_filename(filters)}"'})

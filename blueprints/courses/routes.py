@@ -1,15 +1,17 @@
 """Course catalogue, enrolment form, and the links in enrolment mails."""
 
-from flask import abort, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 
 from blueprints.courses import bp
 from blueprints.courses.forms import EnrollForm
+from blueprints.errors import status_of
 from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.requests import consent_origin
-from extensions import csrf, db, limiter
-from services.core.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, NotFound, SignupsClosed
+from extensions import csrf, limiter
+from services.core.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, SignupsClosed
 from services.core.tokens import Purpose
+from services.core.transactions import read_session
 from services.courses import courses, enrollments
 from services.courses.enrollment_details import EnrollmentInput
 from services.subscriptions import subscriptions
@@ -20,22 +22,19 @@ bp.add_app_template_filter(courses.fee_label, "fee")
 
 
 def _published_course(slug: str):
-    try:
-        return courses.published_course(db.session, slug)
-    except NotFound:
-        abort(404)
+    return courses.published_course(read_session(), slug)
 
 
 def _newsletter_name() -> str | None:
     try:
-        return subscriptions.default_list(db.session).name
+        return subscriptions.default_list(read_session()).name
     except SignupsClosed:
         return None
 
 
 @bp.route("/courses")
 def index():
-    return render_template("courses/index.html", listings=courses.published_courses(db.session))
+    return render_template("courses/index.html", listings=courses.published_courses(read_session()))
 
 
 @bp.route("/courses/<slug>")
@@ -84,19 +83,18 @@ def check_inbox(slug):
     return render_template("courses/check_inbox.html", course=_published_course(slug))
 
 
-def _problem(error: Exception):
-    status = 410 if isinstance(error, ExpiredToken) else 409 if isinstance(error, Closed) else 400
+@bp.errorhandler(InvalidToken)
+@bp.errorhandler(Closed)
+def link_problem(error: InvalidToken | Closed):
+    """A mailed enrolment link that no longer works, or asks what can no longer be done."""
     return render_template("courses/problem.html", message=str(error),
-                           expired=isinstance(error, ExpiredToken)), status
+                           expired=isinstance(error, ExpiredToken)), status_of(error)
 
 
 # As with newsletter links, the signed token is the authority for these POSTs, not a
 # cookie, so they need no CSRF token; a GET only shows a button.
 def _link_page(purpose: Purpose, token: str, template: str):
-    try:
-        enrollment = enrollments.describe(purpose, token)
-    except InvalidToken as error:
-        return _problem(error)
+    enrollment = enrollments.describe(purpose, token)
     return render_template(template, token=token, enrollment=enrollment)
 
 
@@ -109,10 +107,7 @@ def confirm(token):
 @csrf.exempt
 @limiter.limit(public_post_limit)
 def confirm_post(token):
-    try:
-        outcome = enrollments.confirm(token, consent_origin("enrollment-confirm-link"))
-    except (InvalidToken, Closed) as error:
-        return _problem(error)
+    outcome = enrollments.confirm(token, consent_origin("enrollment-confirm-link"))
     return render_template("courses/confirmed.html", outcome=outcome)
 
 
@@ -125,10 +120,7 @@ def cancel(token):
 @csrf.exempt
 @limiter.limit(public_post_limit)
 def cancel_post(token):
-    try:
-        outcome = enrollments.cancel(token, consent_origin("enrollment-cancel-link"))
-    except InvalidToken as error:
-        return _problem(error)
+    outcome = enrollments.cancel(token, consent_origin("enrollment-cancel-link"))
     return render_template("courses/cancelled.html", outcome=outcome)
 
 
@@ -142,8 +134,5 @@ def stop_mail(token):
 @limiter.limit(public_post_limit)
 def stop_mail_post(token):
     """RFC 8058 one-click target: answers 200 with no redirect and needs no cookie."""
-    try:
-        outcome = enrollments.stop_optional_mail(token, consent_origin("enrollment-list-unsubscribe"))
-    except InvalidToken as error:
-        return _problem(error)
+    outcome = enrollments.stop_optional_mail(token, consent_origin("enrollment-list-unsubscribe"))
     return render_template("courses/mail_stopped.html", outcome=outcome, token=token)

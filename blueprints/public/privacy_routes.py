@@ -6,9 +6,8 @@ from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.public import bp
 from blueprints.public.forms import AddressForm, EraseForm
-from blueprints.public.routes import _token_problem
 from extensions import limiter
-from services.core.errors import InvalidInput, InvalidToken
+from services.core.errors import InvalidInput
 from services.privacy import reader_privacy
 
 # The pages behind the link show personal data: no cache may keep them.
@@ -38,10 +37,7 @@ def privacy_sent():
 
 
 def _link_page(token: str, form: EraseForm, status: int = 200):
-    try:
-        summary = reader_privacy.summary(token)
-    except InvalidToken as error:
-        return _token_problem(error, "privacy")
+    summary = reader_privacy.summary(token)
     return render_template("public/privacy_link.html", token=token, summary=summary, form=form), status, PRIVATE
 
 
@@ -52,10 +48,7 @@ def privacy_link(token):
 
 @bp.route("/privacy/<token>/export.json")
 def privacy_export(token):
-    try:
-        data = reader_privacy.export(token)
-    except InvalidToken as error:
-        return _token_problem(error, "privacy")
+    data = reader_privacy.export(token)
     return current_app.response_class(
         current_app.json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False), mimetype="application/json",
         headers={**PRIVATE, "Content-Disposition": 'attachment; filename="my-data.json"'},
@@ -68,8 +61,5 @@ def privacy_erase(token):
     form = EraseForm()
     if not form.validate_on_submit():
         return _link_page(token, form, 400)
-    try:
-        erased = reader_privacy.erase(token)
-    except InvalidToken as error:
-        return _token_problem(error, "privacy")
+    erased = reader_privacy.erase(token)
     return render_template("public/privacy_erased.html", erased=erased), 200, PRIVATE

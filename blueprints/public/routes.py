@@ -3,13 +3,15 @@
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import text
 
+from blueprints.errors import status_of
 from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.public import bp
 from blueprints.public.forms import SubscribeForm
 from blueprints.requests import consent_origin
 from extensions import csrf, db, limiter
-from services.core.errors import ExpiredToken, InvalidInput, InvalidToken
+from services.core.errors import InvalidInput, InvalidToken
+from services.data import scheduled_backups
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
 
@@ -48,20 +50,23 @@ def check_inbox():
     return render_template("public/check_inbox.html")
 
 
-def _token_problem(error: InvalidToken, what: str):
-    status = 410 if isinstance(error, ExpiredToken) else 400
+# Which kind of mailed link each view serves: the bad-link page says what to do next.
+LINK_KINDS = {"public.confirm": "confirm", "public.confirm_post": "confirm", "public.privacy_link": "privacy",
+              "public.privacy_export": "privacy", "public.privacy_erase": "privacy"}
+
+
+@bp.errorhandler(InvalidToken)
+def bad_link(error: InvalidToken):
+    what = LINK_KINDS.get(request.endpoint or "", "unsubscribe")
     return render_template("public/bad_link.html", message=str(error), what=what,
-                           form=SubscribeForm()), status
+                           form=SubscribeForm()), status_of(error)
 
 
 # The signed token in the URL is the authority for these POSTs, not a cookie,
 # so they need no CSRF token: a mail client may open them in a fresh browser.
 @bp.route("/confirm/<token>", methods=["GET"])
 def confirm(token):
-    try:
-        subscriptions.check_confirm_link(token)
-    except InvalidToken as error:
-        return _token_problem(error, "confirm")
+    subscriptions.check_confirm_link(token)
     return render_template("public/confirm.html", token=token)
 
 
@@ -69,19 +74,13 @@ def confirm(token):
 @csrf.exempt
 @limiter.limit(public_post_limit)
 def confirm_post(token):
-    try:
-        outcome = subscriptions.confirm(token, consent_origin("confirm-link"))
-    except InvalidToken as error:
-        return _token_problem(error, "confirm")
+    outcome = subscriptions.confirm(token, consent_origin("confirm-link"))
     return render_template("public/confirmed.html", outcome=outcome)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET"])
 def unsubscribe(token):
-    try:
-        target, lists = subscriptions.preferences(token)
-    except InvalidToken as error:
-        return _token_problem(error, "unsubscribe")
+    target, lists = subscriptions.preferences(token)
     current = next((p for p in lists if p.list_id == target.list_id), None)
     return render_template("public/unsubscribe.html", token=token, lists=lists, current=current)
 
@@ -91,10 +90,7 @@ def unsubscribe(token):
 @limiter.limit(public_post_limit)
 def unsubscribe_post(token):
     """RFC 8058 one-click: answers 200 with no redirect and needs no cookie."""
-    try:
-        list_name = subscriptions.unsubscribe(token, consent_origin("unsubscribe-link"))
-    except InvalidToken as error:
-        return _token_problem(error, "unsubscribe")
+    list_name = subscriptions.unsubscribe(token, consent_origin("unsubscribe-link"))
     return render_template("public/unsubscribed.html", list_name=list_name, token=token)
 
 
@@ -103,10 +99,7 @@ def unsubscribe_post(token):
 @limiter.limit(public_post_limit)
 def preferences_post(token):
     wanted = {int(v) for v in request.form.getlist("lists") if v.isdigit()}
-    try:
-        subscriptions.update_preferences(token, wanted, consent_origin("preferences"))
-    except InvalidToken as error:
-        return _token_problem(error, "unsubscribe")
+    subscriptions.update_preferences(token, wanted, consent_origin("preferences"))
     _, lists = subscriptions.preferences(token)
     return render_template("public/preferences_saved.html", lists=lists, token=token)
 
@@ -115,7 +108,12 @@ def preferences_post(token):
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
+        last_backup = scheduled_backups.last_run(db.session)
     except Exception:
         db.session.rollback()
         return {"status": "unavailable", "database": "down"}, 503
-    return {"status": "ok", "database": "up"}
+    # A failed backup shows here for monitoring, but the status stays 200: this process still
+    # serves, and a load balancer that took it out of rotation would make an outage of it.
+    backup = {"last": last_backup.finished_at.isoformat(), "ok": last_backup.ok} if last_backup \
+        else {"last": None, "ok": None}
+    return {"status": "ok", "database": "up", "backup": backup}

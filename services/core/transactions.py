@@ -1,4 +1,11 @@
-"""Database engine tuning and the write transaction every service uses."""
+"""Database engine tuning, and how services reach the database.
+
+The one convention: a use case that changes data opens its own transaction with
+write_transaction() (or write_connection() for Core statements alone); code that reads
+takes the Session it reads through as its first argument, and views and commands give
+it read_session(). Building blocks that act inside a caller's transaction (audit,
+consent, the outbox) take the caller's session the same way. Nothing else reaches for
+the Flask-SQLAlchemy session."""
 
 import random
 import sqlite3
@@ -80,6 +87,11 @@ def _begin_immediate(connection, busy_timeout_ms: int) -> None:
 def dialect_insert(dialect: Dialect):
     """The dialect's INSERT construct, which has ON CONFLICT (PostgreSQL and SQLite)."""
     return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+
+
+def read_session() -> Session:
+    """The session of this request or command, to read through."""
+    return db.session()
 
 
 @contextmanager
