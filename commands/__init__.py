@@ -7,6 +7,7 @@ def register_commands(app: Flask) -> None:
     from commands.admin import admin_cli
     from commands.api_tokens import api_tokens_cli
     from commands.courses import cohorts_cli, courses_cli
+    from commands.data import data_cli
     from commands.demo import demo_cli
     from commands.maintenance import maintenance_cli
     from commands.outbox import outbox_cli
@@ -23,3 +24,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(api_tokens_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(jobs_command)
+    app.cli.add_command(data_cli)

@@ -34,10 +34,17 @@ def run_migrations_online():
     configure_args = dict(current_app.extensions["migrate"].configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     configure_args.setdefault("include_name", made_by_models)
-    with db.engine.connect() as connection:
+    def run_on(connection):
         context.configure(connection=connection, target_metadata=db.metadata, **configure_args)
         with context.begin_transaction():
             context.run_migrations()
+
+    # A restore or move hands in the connection of the database it fills (services/data/loading.py).
+    if (given := config.attributes.get("connection")) is not None:
+        run_on(given)
+        return
+    with db.engine.connect() as connection:
+        run_on(connection)
 
 
 if context.is_offline_mode():
