@@ -55,7 +55,11 @@ class Config:
     # How long a SQLite writer waits for another's lock before the request fails with 503.
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    SITE_NAME = os.environ.get("SITE_NAME", "Roster")
+    # The publication readers see: defaults for the console's publication settings.
+    SITE_NAME = os.environ.get("SITE_NAME", "")
+    SITE_URL = os.environ.get("SITE_URL", "").strip()
+    # How long a process keeps the publication settings it read (a save shows elsewhere within it).
+    PUBLICATION_CACHE_SECONDS = float(os.environ.get("PUBLICATION_CACHE_SECONDS", "10"))
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
@@ -64,7 +68,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Roster <roster@localhost>")
+    # The From address; its name is the publication's sender name unless the console sets one.
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "roster@localhost")
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
 
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))

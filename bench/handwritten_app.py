@@ -38,6 +38,7 @@ from markupsafe import escape
 from config import Config
 from services.core.errors import InvalidInput
 from services.core.origins import is_allowed, normalise_origins, request_origin, safe_next, split_source, utm_fields
+from services.core.publication import FALLBACK_NAME, Publication
 from services.core.validation import clean_full_name, normalise_email
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -132,7 +133,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.secret_key = config["SECRET_KEY"]
     base_url = config["BASE_URL"].rstrip("/")
-    site_name = config.get("SITE_NAME", "Roster")
+    # The publication as Roster shows it with no settings saved (Roster reads them once in a while).
+    brand = Publication(name=config.get("SITE_NAME") or FALLBACK_NAME, site_url=config.get("SITE_URL", ""),
+                        sender_name="", postal_address="", accent_colour="", has_logo=False, version=0)
     article_sites = normalise_origins(config.get("EMBED_ALLOWED_ORIGINS", "").split(","))
     database = Database(config["DATABASE_URL"])
     mail = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False)
@@ -157,7 +160,8 @@ def create_app(config: dict | None = None) -> Flask:
         leave_url = f"{base_url}/unsubscribe/{leave}"
         context = {"list_name": list_name, "preferences_url": leave_url, "recipient_name": name,
                    "confirm_url": f"{base_url}/confirm/{confirm}",
-                   "unsubscribe_url": leave_url, "site_name": site_name}
+                   "unsubscribe_url": leave_url, "site_name": brand.name,
+                   "publication": brand, "logo_url": None}
         headers = {"List-Unsubscribe": f"<{leave_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         at = database.time(now)
         db.execute(database.sql["mail"], (

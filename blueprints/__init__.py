@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.admin.integrations import routes as integration_routes  # noqa: F401
     from blueprints.admin.lists import routes as list_routes  # noqa: F401
     from blueprints.admin.overview import routes as overview_routes  # noqa: F401
+    from blueprints.admin.publication import routes as publication_admin_routes  # noqa: F401
     from blueprints.admin.staff import routes as staff_routes  # noqa: F401
     from blueprints.admin.subscribers import routes as subscriber_routes  # noqa: F401
     from blueprints.api import bp as api_bp
@@ -25,7 +26,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.embed import bp as embed_bp
     from blueprints.embed import routes as embed_routes  # noqa: F401
     from blueprints.public import bp as public_bp
-    from blueprints.public import privacy_routes, routes  # noqa: F401
+    from blueprints.public import privacy_routes, publication_routes, routes  # noqa: F401
 
     app.register_blueprint(public_bp)
     app.register_blueprint(embed_bp)

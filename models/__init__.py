@@ -10,6 +10,7 @@ from models.imports import ImportJob, ImportStatus
 from models.jobs import Job, JobStatus, ScheduledTask
 from models.outbox import OutboxMessage, OutboxStatus
 from models.privacy import ErasureTombstone
+from models.publication import PublicationSettings
 from models.staff import AuditEvent, StaffRole, StaffSession, StaffUser
 from models.subscribers import MailingList, Subscriber, Subscription, SubscriptionStatus
 
@@ -34,6 +35,7 @@ __all__ = [
     "MailingList",
     "OutboxMessage",
     "OutboxStatus",
+    "PublicationSettings",
     "ScheduledTask",
     "StaffRole",
     "StaffSession",

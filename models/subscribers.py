@@ -60,6 +60,14 @@ class MailingList(Base):
     # Mailed once to each subscriber who confirms; no mail when empty.
     welcome_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The list's former Mailchimp audience: the `u` (account) and `id` (audience) of a
+    # Mailchimp snippet's action URL, so a snippet works here with only its host changed.
+    mailchimp_account_id: Mapped[str | None] = mapped_column(String(40))
+    mailchimp_audience_id: Mapped[str | None] = mapped_column(String(40))
+
+
+# One list per Mailchimp audience (NULLs do not clash).
+Index("uq_mailing_lists_mailchimp_audience_id", MailingList.mailchimp_audience_id, unique=True)
 
 
 class Subscription(Base):

@@ -33,6 +33,7 @@ NAV = [
     ("admin.background", "Background work", False),
     ("admin.audit_log", "Audit log", False),
     ("admin.embed_snippets_page", "Embed", False),
+    ("admin.publication_settings", "Publication", True),
     ("admin.staff", "Staff", True),
     ("admin.api_token_list", "API tokens", True),
 ]

@@ -9,7 +9,8 @@ from sqlalchemy import Integer, bindparam, column, exists, func, insert, select,
 
 from models import OutboxMessage, OutboxStatus, Subscriber
 from models.base import UTCDateTime, utcnow
-from services.core.links import mail_domain
+from services.core import publication
+from services.core.links import external_url, mail_domain
 from services.core.transactions import Executor
 
 # Mails anyone can cause by typing someone's address, one category per purpose: the
@@ -30,6 +31,13 @@ def _render(name: str, context: dict) -> str:
     """Render straight from the Jinja environment: mail needs none of the page
     context processors (request, session, CSRF) that render_template runs."""
     return current_app.jinja_env.get_template(name).render(context)
+
+
+def mail_branding() -> dict:
+    """What every mail's layout shows of the publication: name, site, logo, postal address."""
+    found = publication.current()
+    logo_url = external_url("public.publication_logo", v=found.version) if found.has_logo else None
+    return {"publication": found, "site_name": found.name, "logo_url": logo_url}
 
 
 def new_message_id() -> str:
@@ -58,8 +66,7 @@ def enqueue(
     if not suppression_checked and is_suppressed(session, recipient):
         return False
     context = {**(context or {}), "recipient_name": recipient_name,
-               "unsubscribe_url": unsubscribe_url,
-               "site_name": current_app.config["SITE_NAME"]}
+               "unsubscribe_url": unsubscribe_url, **mail_branding()}
     session.execute(_INSERT_MESSAGE, dict(
         message_id=new_message_id(),
         recipient=recipient,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxStatus
 from models.base import utcnow
+from services.core import publication
 from services.core.transactions import write_transaction
 from services.mail import outbox
 from services.mail.mailer import backend_for, build_message
@@ -123,12 +124,13 @@ def drain(max_batches: int | None = None, stop: threading.Event | None = None) -
         if not claim.messages:
             continue
         sent_ids, failures = [], []
+        sender = publication.sender(config["MAIL_DEFAULT_SENDER"])
         with backend_for(config) as backend:
             for row in claim.messages:
                 try:
                     # Built here, so that a mail that cannot be built fails alone, as a
                     # refused one does, rather than holding up every mail after it.
-                    backend.send(build_message(row, config["MAIL_DEFAULT_SENDER"]))
+                    backend.send(build_message(row, sender))
                 except Exception as error:  # any failure is retried later
                     log.warning("sending outbox message %s failed: %s", row.id, error)
                     failures.append((row.id, row.attempts, f"{type(error).__name__}: {error}"))
