@@ -9,7 +9,6 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from blueprints.requests import wants_json
-from extensions import db
 from services.core.errors import (
     Closed,
     DomainError,
@@ -21,6 +20,7 @@ from services.core.errors import (
     SignInFailed,
     SignupsClosed,
 )
+from services.core.transactions import read_session
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
@@ -89,6 +89,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
-        db.session.rollback()
+        read_session().rollback()
         app.logger.error("database unavailable: %s", error)
         return error_page(503)

@@ -3,10 +3,10 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from extensions import db
 from models import StaffRole
 from services.core.audit import CLI
 from services.core.errors import InvalidInput, NotFound
+from services.core.transactions import read_session
 from services.staff import staff
 
 admin_cli = AppGroup("admin", help="Staff accounts.")
@@ -27,7 +27,7 @@ def create(email: str, role: str | None, password_stdin: bool) -> None:
     """Create a staff account; prompts for the password unless --password-stdin."""
     password = _new_password(password_stdin)
     if role is None:
-        role = StaffRole.OWNER if staff.count_staff(db.session) == 0 else StaffRole.EDITOR
+        role = StaffRole.OWNER if staff.count_staff(read_session()) == 0 else StaffRole.EDITOR
     try:
         user = staff.create_staff(CLI, email, password, StaffRole(role))
     except InvalidInput as error:

@@ -1,8 +1,8 @@
 import click
 from flask.cli import AppGroup
 
-from extensions import db
 from services.console import dashboard, maintenance
+from services.core.transactions import read_session
 
 maintenance_cli = AppGroup("maintenance", help="Housekeeping by hand (the worker's schedule runs it too).")
 
@@ -22,5 +22,5 @@ def purge() -> None:
 def refresh_dashboard() -> None:
     """Recompute the dashboard's subscription figures now (the worker's schedule does
     so more often than DASHBOARD_CACHE_SECONDS, so no staff request waits for them)."""
-    figures = dashboard.refresh_subscription_figures(db.session)
+    figures = dashboard.refresh_subscription_figures(read_session())
     click.echo(f"dashboard figures computed as of {figures.computed_at:%Y-%m-%d %H:%M:%S} UTC")

@@ -4,9 +4,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from extensions import db
 from models import JobStatus
 from services.core import jobs
+from services.core.transactions import read_session
 from services.worker.runner import Worker
 
 
@@ -40,7 +40,7 @@ def worker_command(once: bool) -> None:
 @with_appcontext
 def jobs_command(statuses: tuple[str, ...], limit: int) -> None:
     """List background jobs with their state and progress, newest first."""
-    for job in jobs.recent(db.session, tuple(JobStatus(s) for s in statuses), limit):
+    for job in jobs.recent(read_session(), tuple(JobStatus(s) for s in statuses), limit):
         progress = f"{job.progress_done}/{job.progress_total}" if job.progress_total else "-"
         error = f"  error: {job.last_error.splitlines()[0]}" if job.last_error else ""
         click.echo(f"{job.id}\t{job.kind}\t{job.status.value}\tattempt {job.attempts}/{job.max_attempts}\t"

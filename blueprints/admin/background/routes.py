@@ -1,13 +1,14 @@
 """The "Background work" page: the worker's jobs (queued, running, failed) with retry
-and cancel, and the schedule's tasks with their last and next run."""
+and cancel, the schedule's tasks with their last and next run, and the last backup."""
 
 from flask import redirect, render_template, url_for
 
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome
-from extensions import db
 from models import JobStatus
 from services.core import jobs
+from services.core.transactions import read_session
+from services.data import scheduled_backups
 from services.worker import runner, schedule
 from services.worker.kinds import JOB_KINDS
 
@@ -16,11 +17,12 @@ RECENT_FINISHED = 20
 
 @bp.route("/background")
 def background():
-    waiting = jobs.recent(db.session, (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED), limit=100)
-    finished = jobs.recent(db.session, (JobStatus.SUCCEEDED, JobStatus.CANCELLED), limit=RECENT_FINISHED)
+    waiting = jobs.recent(read_session(), (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED), limit=100)
+    finished = jobs.recent(read_session(), (JobStatus.SUCCEEDED, JobStatus.CANCELLED), limit=RECENT_FINISHED)
     refresh = any(job.status in (JobStatus.QUEUED, JobStatus.RUNNING) for job in waiting)
     return render_template("admin/background.html", waiting=waiting, finished=finished, kinds=JOB_KINDS,
-                           tasks=schedule.states(), refresh=refresh, retryable=jobs.RETRYABLE,
+                           tasks=schedule.states(), last_backup=scheduled_backups.last_run(read_session()),
+                           refresh=refresh, retryable=jobs.RETRYABLE,
                            cancellable=jobs.CANCELLABLE)
 
 

@@ -1,22 +1,19 @@
 """Courses, their cohorts, and the enrolments in each cohort."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome, owner_required
 from blueprints.admin.courses.forms import FORMAT_LABELS, CohortForm, CourseForm
 from blueprints.form_errors import show_error
-from extensions import db
 from services.console import dashboard
-from services.core.errors import InvalidInput, NotFound
+from services.core.errors import InvalidInput
+from services.core.transactions import read_session
 from services.courses import course_admin, courses, enrollment_admin
 
 
 def _found(lookup, *args):
-    try:
-        return lookup(db.session, *args)
-    except NotFound:
-        abort(404)
+    return lookup(read_session(), *args)
 
 
 def _save(form, save, done, template: str, **context):
@@ -47,7 +44,7 @@ def _cohort_saved(cohort):
 
 @bp.route("/courses", endpoint="courses")
 def courses_index():
-    return render_template("admin/courses/index.html", courses=course_admin.all_courses(db.session),
+    return render_template("admin/courses/index.html", courses=course_admin.all_courses(read_session()),
                            format_labels=FORMAT_LABELS)
 
 
@@ -66,7 +63,7 @@ def course_edit(course_id):
     return _save(form, lambda fields: course_admin.update_course(current_actor(), course_id, fields),
                  _course_saved, "admin/courses/course_form.html",
                  course=course, description=courses.description_html(course),
-                 cohorts=dashboard.course_cohorts(db.session, course_id))
+                 cohorts=dashboard.course_cohorts(read_session(), course_id))
 
 
 @bp.route("/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
@@ -91,7 +88,7 @@ def cohort_edit(cohort_id):
 def cohort_enrollments(cohort_id):
     seats = _found(dashboard.cohort_seats, cohort_id)
     return render_template("admin/courses/enrollments.html", cohort=seats.cohort, seats=seats,
-                           enrollments=enrollment_admin.cohort_enrollments(db.session, cohort_id))
+                           enrollments=enrollment_admin.cohort_enrollments(read_session(), cohort_id))
 
 
 def _act_on_enrollment(enrollment_id, action, success):

@@ -8,10 +8,11 @@ from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome
 from blueprints.admin.data.forms import ExportForm, ImportUploadForm
 from blueprints.form_errors import show_error
-from extensions import csrf, db
+from extensions import csrf
 from models import ImportStatus
 from services.core.csv_safety import download_name
-from services.core.errors import InvalidInput, NotFound
+from services.core.errors import InvalidInput
+from services.core.transactions import read_session
 from services.data import enrollment_export, exports, import_steps, imports
 from services.data.exports import SubscriberFilters
 from services.data.import_formats import MAPPABLE_FIELDS, too_large
@@ -36,7 +37,7 @@ def _wants_bom() -> bool:
 
 @bp.route("/export")
 def export():
-    form = ExportForm(request.args).with_lists(lists.all_lists(db.session))
+    form = ExportForm(request.args).with_lists(lists.all_lists(read_session()))
     return render_template("admin/export.html", form=form)
 
 
@@ -47,7 +48,7 @@ def subscribers_export():
     try:
         stream = exports.export_subscribers(filters, current_actor(), bom=_wants_bom())
     except InvalidInput as error:
-        form = ExportForm(request.args).with_lists(lists.all_lists(db.session))
+        form = ExportForm(request.args).with_lists(lists.all_lists(read_session()))
         show_error(form, error)
         return render_template("admin/export.html", form=form), 400
     return _csv_response(stream, exports.export_filename(filters))
@@ -58,16 +59,13 @@ def enrollments_export():
     cohort_id = request.args.get("cohort", "")
     if not cohort_id.isdigit():
         abort(404)
-    try:
-        export = enrollment_export.export_enrollments(int(cohort_id), current_actor(), bom=_wants_bom())
-    except NotFound:
-        abort(404)
+    export = enrollment_export.export_enrollments(int(cohort_id), current_actor(), bom=_wants_bom())
     return _csv_response(export.stream, export.filename)
 
 
 def _upload_page(form: ImportUploadForm, status: int = 200):
-    return render_template("admin/imports.html", form=form.with_lists(lists.all_lists(db.session)),
-                           jobs=imports.recent_jobs(db.session)), status
+    return render_template("admin/imports.html", form=form.with_lists(lists.all_lists(read_session())),
+                           jobs=imports.recent_jobs(read_session())), status
 
 
 def _refused_upload(message: str, status: int = 400):
@@ -92,7 +90,7 @@ def import_upload():
     request.max_content_length = max_bytes + UPLOAD_FORM_OVERHEAD
     csrf.protect()
     form = ImportUploadForm()
-    if not form.with_lists(lists.all_lists(db.session)).validate():
+    if not form.with_lists(lists.all_lists(read_session())).validate():
         return _upload_page(form, 400)
     upload = form.file.data
     try:
@@ -105,10 +103,7 @@ def import_upload():
 
 
 def _job(job_id: int):
-    try:
-        return imports.get_job(job_id)
-    except NotFound:
-        abort(404)
+    return imports.get_job(job_id)
 
 
 # Each step of an import has its page at the import's one address.

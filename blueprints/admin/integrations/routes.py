@@ -7,10 +7,10 @@ from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome, owner_required
 from blueprints.admin.integrations.forms import ApiTokenForm
 from blueprints.form_errors import show_error
-from extensions import db
 from services.console import embed_snippets
 from services.core.errors import InvalidInput, NotFound
 from services.core.origins import normalise_origins
+from services.core.transactions import read_session
 from services.staff import api_tokens, staff
 from services.subscriptions import subscriptions
 
@@ -19,7 +19,7 @@ from services.subscriptions import subscriptions
 @owner_required
 def api_token_list():
     form = ApiTokenForm()
-    form.owner.choices = [SelectChoice(u.email, u.email) for u in staff.staff_accounts(db.session) if u.is_active]
+    form.owner.choices = [SelectChoice(u.email, u.email) for u in staff.staff_accounts(read_session()) if u.is_active]
     issued = None
     if form.validate_on_submit():
         try:
@@ -47,6 +47,6 @@ def api_token_revoke(token_id):
 def embed_snippets_page():
     return render_template(
         "admin/embed.html",
-        lists=[embed_snippets.snippets(m) for m in subscriptions.public_lists(db.session)],
+        lists=[embed_snippets.snippets(m) for m in subscriptions.public_lists(read_session())],
         allowed_origins=normalise_origins(current_app.config["EMBED_ALLOWED_ORIGINS"]),
         base_url=current_app.config["BASE_URL"])

@@ -1,21 +1,21 @@
 """Creating and editing mailing lists."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor
 from blueprints.admin.lists.forms import ListForm
 from blueprints.form_errors import show_error
-from extensions import db
 from services.console import dashboard
-from services.core.errors import InvalidInput, NotFound
+from services.core.errors import InvalidInput
+from services.core.transactions import read_session
 from services.subscriptions import lists
 
 
 @bp.route("/lists", endpoint="lists")
 def lists_index():
-    return render_template("admin/lists.html", lists=lists.all_lists(db.session),
-                           counts={c.list_id: c for c in dashboard.status_counts(db.session)})
+    return render_template("admin/lists.html", lists=lists.all_lists(read_session()),
+                           counts={c.list_id: c for c in dashboard.status_counts(read_session())})
 
 
 def _fields(form: ListForm) -> lists.ListFields:
@@ -44,9 +44,6 @@ def list_new():
 
 @bp.route("/lists/<int:list_id>", methods=["GET", "POST"])
 def list_edit(list_id):
-    try:
-        mailing_list = lists.get_list(db.session, list_id)
-    except NotFound:
-        abort(404)
+    mailing_list = lists.get_list(read_session(), list_id)
     form = ListForm(obj=mailing_list)
     return _save(form, lambda fields: lists.update_list(current_actor(), list_id, fields), mailing_list)

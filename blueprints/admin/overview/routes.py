@@ -4,16 +4,16 @@ from flask import redirect, render_template, request, url_for
 
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome
-from extensions import db
 from models import OutboxStatus
 from services.console import dashboard as figures
 from services.core import audit
+from services.core.transactions import read_session
 from services.mail import outbox_admin
 
 
 @bp.route("/")
 def dashboard():
-    session = db.session
+    session = read_session()
     subscriptions = figures.subscription_figures(session)
     return render_template(
         "admin/dashboard.html",
@@ -31,7 +31,7 @@ def dashboard():
 def outbox():
     status = request.args.get("status", "")
     chosen = OutboxStatus(status) if status in outbox_admin.ACTIONABLE else None
-    page = outbox_admin.waiting_messages(db.session, chosen, request.args.get("after"))
+    page = outbox_admin.waiting_messages(read_session(), chosen, request.args.get("after"))
     return render_template("admin/outbox.html", page=page, status=status,
                            statuses=outbox_admin.ACTIONABLE)
 
@@ -51,4 +51,4 @@ def outbox_discard(message_id):
 
 @bp.route("/audit")
 def audit_log():
-    return render_template("admin/audit.html", page=audit.newest_first(db.session, request.args.get("after")))
+    return render_template("admin/audit.html", page=audit.newest_first(read_session(), request.args.get("after")))

@@ -7,9 +7,10 @@ from blueprints.admin import bp
 from blueprints.admin.access import STAFF_SESSION_ID, current_actor, flash_outcome, owner_required
 from blueprints.admin.staff.forms import PasswordChangeForm, SignInForm, StaffForm
 from blueprints.form_errors import show_error
-from extensions import db, limiter
+from extensions import limiter
 from models import StaffRole
 from services.core.errors import InvalidInput, SignInFailed
+from services.core.transactions import read_session
 from services.staff import staff as staff_service
 from services.staff import staff_sessions
 
@@ -100,7 +101,7 @@ def staff():
             flash(f"Created {created.role.value} account {created.email}.", "info")
             return redirect(url_for(".staff"), 303)
     status = 400 if form.errors else 200
-    return render_template("admin/staff.html", form=form, accounts=staff_service.staff_accounts(db.session),
+    return render_template("admin/staff.html", form=form, accounts=staff_service.staff_accounts(read_session()),
                            roles=list(StaffRole)), status
 
 

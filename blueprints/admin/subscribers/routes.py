@@ -2,17 +2,16 @@
 
 from urllib.parse import parse_qsl, urlencode
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome
 from blueprints.admin.subscribers.forms import SubscriberFilterForm
-from extensions import db
 from models import SubscriptionStatus
 from services.console import subscriber_admin
 from services.console.subscriber_admin import SubscriberFilter
-from services.core.errors import NotFound
+from services.core.transactions import read_session
 from services.privacy import privacy
 from services.subscriptions import lists
 
@@ -33,10 +32,10 @@ def _filters(form: SubscriberFilterForm) -> SubscriberFilter:
 @bp.route("/subscribers")
 def subscribers():
     form = SubscriberFilterForm(request.args)
-    all_lists = lists.all_lists(db.session)
+    all_lists = lists.all_lists(read_session())
     form.list.choices = [SelectChoice("", "Any list")] + [SelectChoice(str(m.id), m.name) for m in all_lists]
     filters = _filters(form)
-    page = subscriber_admin.search(db.session, filters, request.args.get("after"))
+    page = subscriber_admin.search(read_session(), filters, request.args.get("after"))
     next_args = {**request.args.to_dict(), "after": page.next_cursor} if page.next_cursor else None
     # The CSV download carries the filters the export has: list and status.
     export_args = {"list": next((m.slug for m in all_lists if m.id == filters.list_id), None),
@@ -74,10 +73,7 @@ def subscribers_bulk():
 
 @bp.route("/subscribers/<int:subscriber_id>")
 def subscriber(subscriber_id):
-    try:
-        record = subscriber_admin.record(db.session, subscriber_id)
-    except NotFound:
-        abort(404)
+    record = subscriber_admin.record(read_session(), subscriber_id)
     return render_template("admin/subscriber.html", record=record)
 
 
