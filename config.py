@@ -91,6 +91,11 @@ class Config:
     RETENTION_PENDING_DAYS = int(os.environ.get("RETENTION_PENDING_DAYS", "30"))
     RETENTION_SENT_MAIL_DAYS = max(2, int(os.environ.get("RETENTION_SENT_MAIL_DAYS", "30")))
 
+    # Scheduled backups (the worker, daily at this hour UTC): the newest BACKUP_KEEP files are kept.
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    BACKUP_KEEP = max(1, int(os.environ.get("BACKUP_KEEP", "7")))
+    BACKUP_HOUR = int(os.environ.get("BACKUP_HOUR", "2")) % 24
+
     # The dashboard's figures over every subscription are recomputed at most this often
     # (and by the worker's schedule ahead of that); outbox and cohorts are live.
     DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))

@@ -3,6 +3,7 @@
 from models import name_search  # noqa: F401  (SQLite's name index is made with the subscribers table)
 from models.aggregates import CachedAggregate
 from models.api_tokens import ApiToken, ApiTokenScope
+from models.backups import BackupRun
 from models.base import Base
 from models.consent import ConsentAction, ConsentEvent
 from models.courses import Cohort, Course, CourseFormat, Enrollment, EnrollmentStatus
@@ -18,6 +19,7 @@ __all__ = [
     "ApiToken",
     "ApiTokenScope",
     "AuditEvent",
+    "BackupRun",
     "Base",
     "CachedAggregate",
     "Cohort",

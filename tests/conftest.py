@@ -54,6 +54,30 @@ def empty_database_url(tmp_path):
 
 
 @pytest.fixture
+def spare_database(tmp_path):
+    """Empty databases to restore or move into: make("sqlite" | "postgresql") gives one's URL.
+    PostgreSQL ones sit beside the test database, named after it, and are dropped after."""
+    server, test_name = (TEST_DATABASE_URL or "postgresql+psycopg://postgres@127.0.0.1:5432/roster_test").rsplit("/", 1)
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    made = []
+
+    def make(kind: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'spare-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        name = f"{test_name}_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return f"{server}/{name}"
+
+    yield make
+    with admin.connect() as connection:
+        for name in made:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
 def migration_app(empty_database_url):
     """The app on an empty database of its own, for `flask db upgrade` to fill."""
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})

@@ -22,6 +22,7 @@ from models.base import utcnow
 from services.console import dashboard, maintenance
 from services.core.audit import Actor
 from services.core.transactions import dialect_insert, write_transaction
+from services.data import scheduled_backups
 
 log = logging.getLogger(__name__)
 WORKER = Actor("worker")
@@ -90,6 +91,8 @@ TASKS: tuple[Task, ...] = (
          Every(lambda config: max(5.0, config["DASHBOARD_CACHE_SECONDS"] * 0.8)), recount_dashboard),
     Task("sqlite-optimize", "PRAGMA optimize (SQLite's planner statistics)",
          DailyAt(lambda config: (config["RETENTION_PURGE_HOUR"] + 1) % 24), optimize_sqlite, applies=_on_sqlite),
+    Task("backup", "Back up the database into BACKUP_DIR, keeping the newest BACKUP_KEEP",
+         DailyAt(lambda config: config["BACKUP_HOUR"]), scheduled_backups.take_backup),
 )
 
 
