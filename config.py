@@ -77,6 +77,16 @@ class Config:
     OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
     OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "50"))
 
+    # Newsletters: each worker sends a campaign over this many SMTP connections at once, at
+    # most this many mails a second and an hour (0: no limit; the limits hold per worker).
+    CAMPAIGN_SMTP_CONNECTIONS = max(1, int(os.environ.get("CAMPAIGN_SMTP_CONNECTIONS", "4")))
+    CAMPAIGN_RATE_PER_SECOND = float(os.environ.get("CAMPAIGN_RATE_PER_SECOND", "0"))
+    CAMPAIGN_RATE_PER_HOUR = float(os.environ.get("CAMPAIGN_RATE_PER_HOUR", "0"))
+    CAMPAIGN_BATCH_SIZE = int(os.environ.get("CAMPAIGN_BATCH_SIZE", "200"))
+    CAMPAIGN_LEASE_SECONDS = float(os.environ.get("CAMPAIGN_LEASE_SECONDS", "300"))
+    CAMPAIGN_MAX_ATTEMPTS = int(os.environ.get("CAMPAIGN_MAX_ATTEMPTS", "3"))
+    CAMPAIGN_RETRY_SECONDS = float(os.environ.get("CAMPAIGN_RETRY_SECONDS", "60"))
+
     # Background jobs (`flask worker`): a worker holds a job this long past its last
     # checkpoint; a job that fails is tried again after a backoff that doubles.
     JOB_LEASE_SECONDS = float(os.environ.get("JOB_LEASE_SECONDS", "60"))
@@ -161,6 +171,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     OUTBOX_BACKOFF_SECONDS = 0.0
     JOB_BACKOFF_SECONDS = 0.0
+    CAMPAIGN_RETRY_SECONDS = 0.0
     BASE_URL = "http://roster.test"
     SERVER_NAME = None
     ARGON2_MEMORY_COST_KIB = 1024  # cheap hashes keep the suite fast

@@ -25,6 +25,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.courses import routes as course_routes  # noqa: F401
     from blueprints.embed import bp as embed_bp
     from blueprints.embed import routes as embed_routes  # noqa: F401
+    from blueprints.newsletters import bp as newsletters_bp
+    from blueprints.newsletters import routes as newsletter_routes  # noqa: F401
     from blueprints.public import bp as public_bp
     from blueprints.public import privacy_routes, publication_routes, routes  # noqa: F401
 
@@ -32,4 +34,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(embed_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(newsletters_bp)
     app.register_blueprint(admin_bp)

@@ -5,6 +5,7 @@ from models.aggregates import CachedAggregate
 from models.api_tokens import ApiToken, ApiTokenScope
 from models.backups import BackupRun
 from models.base import Base
+from models.campaigns import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from models.consent import ConsentAction, ConsentEvent
 from models.courses import Cohort, Course, CourseFormat, Enrollment, EnrollmentStatus
 from models.imports import ImportJob, ImportStatus
@@ -22,6 +23,9 @@ __all__ = [
     "BackupRun",
     "Base",
     "CachedAggregate",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignStatus",
     "Cohort",
     "ConsentAction",
     "ConsentEvent",
@@ -37,6 +41,7 @@ __all__ = [
     "MailingList",
     "OutboxMessage",
     "OutboxStatus",
+    "RecipientStatus",
     "PublicationSettings",
     "ScheduledTask",
     "StaffRole",

@@ -263,3 +263,34 @@ def issue_api_token(app):
         return api_tokens.create(email, api_tokens.parse_scope(scope), CLI).token
 
     return issue
+
+
+@pytest.fixture
+def readers(app):
+    """Add `count` subscribers to a list in one status (confirmed by default); their ids."""
+    from models import Subscriber, Subscription, SubscriptionStatus
+
+    def add(mailing_list: MailingList, count: int, *, status: str = "confirmed", prefix: str = "reader") -> list[int]:
+        people = [Subscriber(email=f"{prefix}{n}@example.com", full_name=f"Reader {n}") for n in range(count)]
+        db.session.add_all(people)
+        db.session.flush()
+        db.session.add_all([Subscription(subscriber_id=person.id, list_id=mailing_list.id,
+                                         status=SubscriptionStatus(status)) for person in people])
+        db.session.commit()
+        return [person.id for person in people]
+
+    return add
+
+
+@pytest.fixture
+def make_campaign(app):
+    """A draft newsletter to a list, made through the service."""
+    from services.core.audit import CLI
+    from services.newsletters import campaigns
+
+    def make(mailing_list: MailingList, *, subject: str = "The week in review",
+             body: str = "Hello **readers**. Read [the analysis](https://news.example/analysis).",
+             preheader: str = "Five things to know") -> int:
+        return campaigns.create(CLI, campaigns.CampaignFields(mailing_list.id, subject, preheader, body)).id
+
+    return make

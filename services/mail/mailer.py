@@ -5,6 +5,7 @@ import re
 import smtplib
 import sys
 import unicodedata
+from email import message_from_bytes
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -73,12 +74,12 @@ MAIL_POLICY = SMTP.clone(header_factory=_HeaderClassCache())
 UTF8_MAIL_POLICY = MAIL_POLICY.clone(utf8=True)
 
 
-def _safe_display_name(name: str) -> str:
+def safe_display_name(name: str) -> str:
     # Names are validated on the way in; this is the last line against header injection.
     return "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
 
 
-def _ascii_domain(address: str) -> str:
+def ascii_domain(address: str) -> str:
     """The address with its domain in IDNA ASCII (xn--…), as headers and SMTP need it: the
     header folder would otherwise write encoded words into the domain. An address whose
     mailbox name is not ASCII stays whole (its domain too): it can only go by SMTPUTF8,
@@ -89,10 +90,10 @@ def _ascii_domain(address: str) -> str:
 
 
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
-    local_part, _, domain = _ascii_domain(row.recipient).rpartition("@")
+    local_part, _, domain = ascii_domain(row.recipient).rpartition("@")
     message = EmailMessage(policy=MAIL_POLICY if local_part.isascii() else UTF8_MAIL_POLICY)
     message["From"] = sender
-    message["To"] = Address(display_name=_safe_display_name(row.recipient_name), username=local_part, domain=domain)
+    message["To"] = Address(display_name=safe_display_name(row.recipient_name), username=local_part, domain=domain)
     message["Subject"] = row.subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = row.message_id
@@ -128,6 +129,10 @@ class ConsoleBackend:
         text = message.as_string()
         self.stream.write(f"{'=' * 72}\n{text}\n{'=' * 72}\n")
         self.stream.flush()
+
+    def send_raw(self, sender: str, recipient: str, data: bytes, *, smtputf8: bool = False) -> None:
+        """A mail already in bytes (a campaign's, filled in per recipient)."""
+        self.send(message_from_bytes(data, policy=UTF8_MAIL_POLICY))
 
 
 class FileBackend(ConsoleBackend):
@@ -167,10 +172,18 @@ class SMTPBackend:
         return connection
 
     def send(self, message: EmailMessage) -> None:
+        self._deliver(lambda connection: connection.send_message(message))
+
+    def send_raw(self, sender: str, recipient: str, data: bytes, *, smtputf8: bool = False) -> None:
+        """A mail already in bytes (a campaign's, filled in per recipient)."""
+        self._deliver(lambda connection: connection.sendmail(sender, [recipient], data,
+                                                             mail_options=["SMTPUTF8"] if smtputf8 else []))
+
+    def _deliver(self, send) -> None:
         if self.connection is None:
             self.connection = self._connect()
         try:
-            self.connection.send_message(message)
+            send(self.connection)
         except (smtplib.SMTPServerDisconnected, OSError):
             self.close()
             raise

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.core.jobs import ClaimedJob
 from services.data import import_steps
+from services.newsletters import delivery
 
 
 @dataclass(frozen=True)
@@ -27,4 +28,5 @@ JOB_KINDS: dict[str, JobKind] = {
                                       import_steps.revive),
     import_steps.APPLY_JOB: JobKind("Import subscribers", import_steps.apply, import_steps.abandon,
                                     import_steps.revive),
+    delivery.START_JOB: JobKind("Start sending a newsletter", delivery.start, delivery.abandon),
 }

@@ -1,6 +1,7 @@
 """`flask worker`: one process that delivers the outbox, runs jobs and keeps the schedule.
 
-Mail has a thread of its own, so that a long import never holds up a confirmation.
+Mail has a thread of its own, so that a long import never holds up a confirmation, and
+newsletters another, so that a campaign to a large list never holds up either.
 On stop (SIGTERM) the mail thread finishes its batch, and a job stops at its next
 checkpoint and is released for any worker to take at once; after SIGKILL the leases
 run out and another worker takes up what this one held.
@@ -13,12 +14,12 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
-from extensions import db
 from services.core import audit, jobs
 from services.core.audit import Actor
 from services.core.errors import DomainError
-from services.core.transactions import write_transaction
+from services.core.transactions import read_session, write_transaction
 from services.mail import outbox_worker
+from services.newsletters import delivery
 from services.worker import schedule
 from services.worker.kinds import JOB_KINDS, JobKind
 
@@ -31,6 +32,7 @@ class PassResult:
 
     mails_sent: int = 0
     mail_failures: int = 0
+    newsletter_mails_sent: int = 0
     jobs_run: int = 0
     tasks_run: list[str] = field(default_factory=list)
 
@@ -55,14 +57,14 @@ class Worker:
             with write_transaction() as session:
                 jobs.succeed(session, claimed, result)
         except jobs.Interrupted:
-            db.session.rollback()
+            read_session().rollback()
             jobs.release(claimed)
             log.info("job %s released: the worker is stopping", claimed.id)
         except jobs.LeaseLost:
-            db.session.rollback()
+            read_session().rollback()
             log.warning("job %s was cancelled or taken by another worker; its last step was not kept", claimed.id)
         except Exception as error:  # recorded on the job, which is retried or given up
-            db.session.rollback()
+            read_session().rollback()
             log.exception("job %s (%s) failed", claimed.id, claimed.kind)
             message = str(error) if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
             with write_transaction() as session:
@@ -72,8 +74,8 @@ class Worker:
         return True
 
     def expire_abandoned(self) -> None:
-        found = jobs.any_abandoned(db.session)
-        db.session.rollback()
+        found = jobs.any_abandoned(read_session())
+        read_session().rollback()
         if not found:
             return
         with write_transaction() as session:
@@ -91,6 +93,7 @@ class Worker:
         while not self.stop.is_set() and self.run_job():
             result.jobs_run += 1
         self._count_mail(result, outbox_worker.drain(stop=self.stop))  # what the jobs and tasks queued
+        result.newsletter_mails_sent = delivery.send_due(self.app, self.stop)
         return result
 
     @staticmethod
@@ -99,10 +102,14 @@ class Worker:
         result.mail_failures += drained.failed_attempts
 
     def run_forever(self) -> None:
-        """Until stop is set: mail in its own thread, jobs and the schedule in this one."""
+        """Until stop is set: mail and newsletters in threads of their own, jobs and the
+        schedule in this one."""
         poll = current_app.config["WORKER_POLL_SECONDS"]
-        mail = threading.Thread(target=self._deliver_mail, args=(poll,), name="worker-mail")
-        mail.start()
+        senders = [threading.Thread(target=self._in_app_context, args=(run, poll, self.stop), name=name)
+                   for name, run in (("worker-mail", outbox_worker.run_forever),
+                                     ("worker-newsletters", delivery.run_forever))]
+        for thread in senders:
+            thread.start()
         next_schedule_check = 0.0
         try:
             while not self.stop.is_set():
@@ -115,16 +122,17 @@ class Worker:
                     busy = self.run_job()
                 except Exception:  # keep the worker alive through a database outage
                     log.exception("worker pass failed")
-                    db.session.rollback()
+                    read_session().rollback()
                 if not busy:
                     self.stop.wait(poll)
         finally:
             self.stop.set()
-            mail.join()
+            for thread in senders:
+                thread.join()
 
-    def _deliver_mail(self, poll: float) -> None:
+    def _in_app_context(self, run, *args) -> None:
         with self.app.app_context():
-            outbox_worker.run_forever(poll, self.stop)
+            run(*args)
 
 
 def cancel(job_id: int, actor: Actor) -> None:

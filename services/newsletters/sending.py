@@ -1,0 +1,188 @@
+"""A worker sending a campaign: batches of claimed recipients go out over several SMTP
+connections at once (CAMPAIGN_SMTP_CONNECTIONS), paced by the rate limit.
+
+Each connection records its mail as sent before it sends the next, so a worker killed
+mid-send leaves at most one mail per connection sent but not recorded: those alone go
+again, with the same Message-ID. Recording is grouped: connections that finish at about
+the same time share one commit. Just before each mail goes, the reader's subscription is
+asked again, so an unsubscribe committed after the claim stops the mail.
+"""
+
+import logging
+import queue
+import smtplib
+import threading
+import time
+
+from flask import Flask, current_app
+from sqlalchemy.engine import Connection
+
+from extensions import db
+from services.core import publication
+from services.mail.mailer import ascii_domain, backend_for
+from services.newsletters import recipients
+from services.newsletters.mail import CampaignMail, Recipient
+from services.newsletters.recipients import Claimed, Outcome
+from services.subscriptions.subscriptions import unsubscribe_url
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """At most `per_second` mails a second and `per_hour` an hour (0: no limit), spaced
+    evenly, so that the rate holds over any window, not only on average."""
+
+    def __init__(self, per_second: float, per_hour: float):
+        rates = [rate for rate in (per_second, per_hour / 3600) if rate > 0]
+        self.interval = 1 / min(rates) if rates else 0.0
+        self.next_slot = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self, stop: threading.Event) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            slot = max(time.monotonic(), self.next_slot)
+            self.next_slot = slot + self.interval
+        delay = slot - time.monotonic()
+        if delay > 0:
+            stop.wait(delay)
+
+
+class Recorder:
+    """Records outcomes on a connection of its own; record() returns once its outcome is
+    committed. Whoever arrives while no commit runs commits everything waiting.
+
+    On PostgreSQL the commit does not wait for the disk: a worker that dies loses nothing
+    committed; only a crash of the database itself could lose the last few records (those
+    mails would go again, with the same Message-ID)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.postgresql = connection.dialect.name == "postgresql"
+        self.condition = threading.Condition()
+        self.waiting: list[Outcome] = []
+        self.filling = 0  # the group being filled
+        self.committed = -1  # the last group committed
+        self.writing = False
+        self.failure: BaseException | None = None
+
+    def record(self, outcome: Outcome) -> None:
+        with self.condition:
+            self.waiting.append(outcome)
+            mine = self.filling
+            while self.committed < mine:
+                if self.failure is not None:
+                    raise RuntimeError("recording sent mail failed") from self.failure
+                if not self.writing:
+                    group, number = self.waiting, self.filling
+                    self.waiting, self.filling, self.writing = [], self.filling + 1, True
+                    break
+                self.condition.wait()
+            else:
+                return
+        try:
+            self._commit(group)
+        except BaseException as error:
+            with self.condition:
+                self.failure, self.writing = error, False
+                self.condition.notify_all()
+            raise
+        with self.condition:
+            self.committed, self.writing = number, False
+            self.condition.notify_all()
+
+    def _commit(self, group: list[Outcome]) -> None:
+        with self.connection.begin():
+            if self.postgresql:
+                self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            recipients.record(self.connection, group)
+
+
+def _permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
+class CampaignSender:
+    """Sends one campaign's claimed recipients over `connections` SMTP connections."""
+
+    def __init__(self, app: Flask, mail: CampaignMail, list_id: int, stop: threading.Event):
+        config = app.config
+        self.app, self.mail, self.list_id, self.stop = app, mail, list_id, stop
+        self.connections = config["CAMPAIGN_SMTP_CONNECTIONS"]
+        self.limiter = app.extensions.setdefault("roster.campaign_rate", RateLimiter(
+            config["CAMPAIGN_RATE_PER_SECOND"], config["CAMPAIGN_RATE_PER_HOUR"]))
+        self.items: queue.Queue[Claimed | None] = queue.Queue(maxsize=2 * self.connections)
+        self.halt = threading.Event()  # paused, cancelled or stopping: hand nothing more out
+        self.unsent: list[int] = []
+        self.sent = 0
+        self.lock = threading.Lock()
+        self.record_connection = db.engine.connect().execution_options(sqlite_immediate=True)
+        self.check_connection = db.engine.connect()
+        self.check_lock = threading.Lock()
+        self.recorder = Recorder(self.record_connection)
+        self.threads = [threading.Thread(target=self._connection_loop, name=f"campaign-smtp-{n}", daemon=True)
+                        for n in range(self.connections)]
+        for thread in self.threads:
+            thread.start()
+
+    def put(self, item: Claimed) -> None:
+        self.items.put(item)
+
+    def close(self) -> list[int]:
+        """Wait for the mails handed out; return the claimed ids that were not sent."""
+        for _ in self.threads:
+            self.items.put(None)
+        for thread in self.threads:
+            thread.join()
+        self.record_connection.close()
+        self.check_connection.close()
+        return self.unsent
+
+    def _connection_loop(self) -> None:
+        try:
+            with self.app.app_context(), backend_for(self.app.config) as backend:
+                self._send_items(backend)
+        except Exception:  # the database or the mail backend is gone: leave the rest to the lease
+            log.exception("sending campaign %s stopped", self.mail.campaign_id)
+            self.halt.set()
+            self._send_items(None)
+
+    def _send_items(self, backend) -> None:
+        """Until told to end; once halted, what is handed out is kept back, unsent."""
+        while (item := self.items.get()) is not None:
+            if backend is None or self.halt.is_set() or self.stop.is_set():
+                with self.lock:
+                    self.unsent.append(item.id)
+                continue
+            self.recorder.record(self._send(backend, item))
+            with self.lock:
+                self.sent += 1
+
+    def _still_receiving(self, item: Claimed) -> bool:
+        with self.check_lock:
+            try:
+                return recipients.receiving_now(self.check_connection, self.list_id, item.subscriber_id)
+            finally:
+                self.check_connection.rollback()  # the next look sees the latest commits
+
+    def _send(self, backend, item: Claimed) -> Outcome:
+        self.limiter.wait(self.stop)
+        if not self._still_receiving(item):
+            return Outcome(item.id, item.attempts, recipients.NOT_SUBSCRIBED, permanent=True, skipped=True)
+        try:
+            data, smtputf8 = self.mail.fill(Recipient(
+                item.subscriber_id, item.email, item.name,
+                unsubscribe_url(item.subscriber_id, item.link_key, self.list_id)))
+            backend.send_raw(self.mail.envelope_sender, ascii_domain(item.email), data, smtputf8=smtputf8)
+        except Exception as error:  # retried, or given up if refused for good
+            log.warning("campaign %s to recipient %s failed: %s", self.mail.campaign_id, item.id, error)
+            return Outcome(item.id, item.attempts, f"{type(error).__name__}: {error}", permanent=_permanent(error))
+        return Outcome(item.id, item.attempts)
+
+
+def sender_address() -> str:
+    return publication.sender(current_app.config["MAIL_DEFAULT_SENDER"])
+
