@@ -199,7 +199,10 @@ def load(engine: Engine, tables: Iterable[TableRows]) -> dict[str, int]:
         for table in reversed(tables):
             connection.execute(text(f"DELETE FROM {quoted(connection, table.name)}"))  # noqa: S608
         for table in tables:
-            written = _write(connection, table)
+            try:
+                written = _write(connection, table)
+            except connection.dialect.loaded_dbapi.Error as error:  # e.g. SQLite kept a name too long for PostgreSQL
+                raise LoadFailed(f"table {table.name}: {error}") from error
             if written != table.expected:
                 raise LoadFailed(f"table {table.name}: {written} rows arrived, {table.expected} expected")
         _move_sequences_on(connection)
