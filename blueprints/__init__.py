@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.admin.data import routes as data_routes  # noqa: F401
     from blueprints.admin.integrations import routes as integration_routes  # noqa: F401
     from blueprints.admin.lists import routes as list_routes  # noqa: F401
+    from blueprints.admin.newsletters import routes as newsletter_admin_routes  # noqa: F401
     from blueprints.admin.overview import routes as overview_routes  # noqa: F401
     from blueprints.admin.publication import routes as publication_admin_routes  # noqa: F401
     from blueprints.admin.staff import routes as staff_routes  # noqa: F401

@@ -7,15 +7,18 @@ from sqlalchemy import select
 
 from extensions import db
 from models import ImportJob, ImportStatus, MailingList, Subscriber
+from services.core.audit import CLI
 from services.courses import enrollments
 from services.courses.enrollment_details import EnrollmentInput
+from services.newsletters import campaigns
 from services.subscriptions import subscriptions
 
-DOWNLOAD_SUFFIXES = (".csv", ".json")
+# Not console pages: downloads, and a newsletter's preview (the mail itself, framed by its page).
+DOWNLOAD_SUFFIXES = (".csv", ".json", "/preview.html")
 
 
 def seed_console(make_cohort, origin) -> dict[str, int]:
-    """A subscriber, a list, a course with a cohort and an enrolment, and an import job."""
+    """A subscriber, a list, a course with a cohort and an enrolment, an import job and a draft newsletter."""
     subscriptions.subscribe("page@example.com", "Page Reader", origin)
     cohort = make_cohort()
     enrollments.enroll(cohort.course.slug, EnrollmentInput(cohort=str(cohort.id), full_name="Course Reader",
@@ -24,8 +27,9 @@ def seed_console(make_cohort, origin) -> dict[str, int]:
                     file_format="csv", status=ImportStatus.DONE)
     db.session.add(job)
     db.session.commit()
-    return {"subscriber_id": db.session.scalar(select(Subscriber.id)),
-            "list_id": db.session.scalar(select(MailingList.id)),
+    list_id = db.session.scalar(select(MailingList.id))
+    campaign = campaigns.create(CLI, campaigns.CampaignFields(list_id, "This week", "In brief", "# News\n\nHello."))
+    return {"subscriber_id": db.session.scalar(select(Subscriber.id)), "list_id": list_id, "campaign_id": campaign.id,
             "course_id": cohort.course_id, "cohort_id": cohort.id, "job_id": job.id}
 
 

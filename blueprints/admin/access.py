@@ -27,6 +27,7 @@ NAV = [
     ("admin.subscribers", "Subscribers", False),
     ("admin.lists", "Lists", False),
     ("admin.courses", "Courses", False),
+    ("admin.newsletters", "Newsletters", False),
     ("admin.export", "Export", False),
     ("admin.imports", "Import", False),
     ("admin.outbox", "Outbox", False),
@@ -63,7 +64,7 @@ def require_staff():
 def private_pages(response):
     # Console pages hold personal data: never cache them anywhere.
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Frame-Options", "DENY")  # a newsletter's preview is framed by its page
     return response
 
 

@@ -6,22 +6,22 @@ from markupsafe import Markup
 
 from blueprints.newsletters import bp
 from blueprints.public.forms import SubscribeForm
-from extensions import db
+from services.core.transactions import read_session
 from services.newsletters import archive, campaigns, markdown_text
 from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
 
 
 @bp.route("/<list_slug>")
 def index(list_slug: str):
-    mailing_list = campaigns.public_list(db.session, list_slug)
+    mailing_list = campaigns.public_list(read_session(), list_slug)
     return render_template("newsletters/index.html", mailing_list=mailing_list,
-                           issues=campaigns.sent_issues(db.session, mailing_list))
+                           issues=campaigns.sent_issues(read_session(), mailing_list))
 
 
 @bp.route("/<list_slug>/<campaign_slug>")
 def issue(list_slug: str, campaign_slug: str):
-    mailing_list = campaigns.public_list(db.session, list_slug)
-    campaign = campaigns.sent_issue(db.session, mailing_list, campaign_slug)
+    mailing_list = campaigns.public_list(read_session(), list_slug)
+    campaign = campaigns.sent_issue(read_session(), mailing_list, campaign_slug)
     body = Markup(markdown_text.to_html(campaign.body_markdown))  # noqa: S704 (sanitised by nh3)
     return render_template("newsletters/issue.html", mailing_list=mailing_list, campaign=campaign, body=body,
                            form=SubscribeForm(list=mailing_list.slug), wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING])
@@ -29,6 +29,6 @@ def issue(list_slug: str, campaign_slug: str):
 
 @bp.route("/<list_slug>/feed.atom")
 def feed(list_slug: str):
-    mailing_list = campaigns.public_list(db.session, list_slug)
-    return Response(archive.atom_feed(mailing_list, campaigns.sent_issues(db.session, mailing_list)),
+    mailing_list = campaigns.public_list(read_session(), list_slug)
+    return Response(archive.atom_feed(mailing_list, campaigns.sent_issues(read_session(), mailing_list)),
                     mimetype="application/atom+xml")

@@ -10,11 +10,10 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from extensions import db
 from models import Campaign, CampaignStatus
 from models.base import utcnow
 from services.core.jobs import ClaimedJob
-from services.core.transactions import write_transaction
+from services.core.transactions import read_session, write_transaction
 from services.newsletters import mail, recipients, sending
 
 log = logging.getLogger(__name__)
@@ -43,27 +42,27 @@ def abandon(session: Session, payload: dict, message: str) -> None:
 
 
 def _sending_ids() -> list[int]:
-    ids = list(db.session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)
+    ids = list(read_session().scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)
                                   .order_by(Campaign.id)))
-    db.session.rollback()
+    read_session().rollback()
     return ids
 
 
 def _still_sending(campaign_id: int) -> bool:
-    status = db.session.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
-    db.session.rollback()
+    status = read_session().scalar(select(Campaign.status).where(Campaign.id == campaign_id))
+    read_session().rollback()
     return status == CampaignStatus.SENDING
 
 
 def send_campaign(app: Flask, campaign_id: int, stop: threading.Event) -> int:
     """Send the campaign's recipients until none is left to claim, staff pause or cancel
     it, or the worker stops; how many mails went."""
-    campaign = db.session.get(Campaign, campaign_id)
+    campaign = read_session().get(Campaign, campaign_id)
     if campaign is None or campaign.status != CampaignStatus.SENDING:
-        db.session.rollback()
+        read_session().rollback()
         return 0
     built, list_id = mail.build(campaign, sending.sender_address()), campaign.list_id
-    db.session.rollback()
+    read_session().rollback()
     sender = sending.CampaignSender(app, built, list_id, stop)
     unsent: list[int] = []
     next_look = 0.0
@@ -104,7 +103,7 @@ def run_forever(poll_seconds: float, stop: threading.Event) -> None:
             sent = send_due(app, stop)
         except Exception:  # keep the worker alive through a database or relay outage
             log.exception("campaign delivery pass failed")
-            db.session.rollback()
+            read_session().rollback()
             sent = 0
         if not sent:
             stop.wait(poll_seconds)

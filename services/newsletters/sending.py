@@ -17,8 +17,8 @@ import time
 from flask import Flask, current_app
 from sqlalchemy.engine import Connection
 
-from extensions import db
 from services.core import publication
+from services.core.transactions import database_engine
 from services.mail.mailer import ascii_domain, backend_for
 from services.newsletters import recipients
 from services.newsletters.mail import CampaignMail, Recipient
@@ -119,8 +119,8 @@ class CampaignSender:
         self.unsent: list[int] = []
         self.sent = 0
         self.lock = threading.Lock()
-        self.record_connection = db.engine.connect().execution_options(sqlite_immediate=True)
-        self.check_connection = db.engine.connect()
+        self.record_connection = database_engine().connect().execution_options(sqlite_immediate=True)
+        self.check_connection = database_engine().connect()
         self.check_lock = threading.Lock()
         self.recorder = Recorder(self.record_connection)
         self.threads = [threading.Thread(target=self._connection_loop, name=f"campaign-smtp-{n}", daemon=True)
