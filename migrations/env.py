@@ -34,6 +34,7 @@ def run_migrations_online():
     configure_args = dict(current_app.extensions["migrate"].configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     configure_args.setdefault("include_name", made_by_models)
+
     def run_on(connection):
         context.configure(connection=connection, target_metadata=db.metadata, **configure_args)
         with context.begin_transaction():
