@@ -1,11 +1,13 @@
 """Database engine tuning, and how services reach the database.
 
-The one convention: a use case that changes data opens its own transaction with
-write_transaction() (or write_connection() for Core statements alone); code that reads
-takes the Session it reads through as its first argument, and views and commands give
-it read_session(). Building blocks that act inside a caller's transaction (audit,
-consent, the outbox) take the caller's session the same way. Nothing else reaches for
-the Flask-SQLAlchemy session."""
+The one convention: services reach the database only through this module. A change
+opens write_transaction() (or write_connection() for Core statements alone); a read
+goes through read_session(), the session of the request, command or worker loop; work
+on a connection of its own (a streamed export) takes database_engine(). A function that
+works inside a caller's transaction or reads for it (audit, consent, the outbox, list
+lookups) takes that Session as its first argument, and views and commands hand it
+read_session(). Nothing else touches the Flask-SQLAlchemy session
+(tests/test_architecture.py checks it)."""
 
 import random
 import sqlite3
@@ -94,6 +96,11 @@ def read_session() -> Session:
     return db.session()
 
 
+def database_engine() -> Engine:
+    """The engine, for work on a connection of its own (a streamed export, maintenance)."""
+    return db.engine
+
+
 @contextmanager
 def write_transaction() -> Iterator[Session]:
     """One transaction for one use case: commit on success, roll back on error."""
@@ -121,6 +128,11 @@ def write_connection() -> Iterator[Connection]:
 
 
 _IN_A_WRITE: ContextVar[bool] = ContextVar("roster_in_a_write", default=False)
+
+
+def in_a_write() -> bool:
+    """Whether this context is inside write_transaction() or write_connection()."""
+    return _IN_A_WRITE.get()
 
 
 @contextmanager

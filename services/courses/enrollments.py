@@ -17,13 +17,12 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from extensions import db
 from models import Cohort, ConsentAction, Enrollment, EnrollmentStatus
 from models.base import utcnow
 from services.core.errors import Closed, DomainError, InvalidInput, InvalidToken
 from services.core.links import external_url
 from services.core.tokens import Purpose, RowLink, issued_before, make_row_token, read_row_token
-from services.core.transactions import insert_unless_exists, write_transaction
+from services.core.transactions import insert_unless_exists, read_session, write_transaction
 from services.courses.calendar_invite import cohort_start_attachment
 from services.courses.courses import closed_message, has_started, long_date, published_course
 from services.courses.enrollment_details import (
@@ -76,7 +75,7 @@ def _read_link(purpose: Purpose, token: str) -> RowLink:
 def describe(purpose: Purpose, token: str) -> EnrollmentOutcome:
     """The enrolment a mailed link names, for the page a GET of the link shows."""
     link = _read_link(purpose, token)
-    enrollment = db.session.get(Enrollment, link.row_id)
+    enrollment = read_session().get(Enrollment, link.row_id)
     link.check(enrollment)
     return _outcome(enrollment)
 

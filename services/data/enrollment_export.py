@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from extensions import db
 from models import Cohort, Enrollment
 from models.base import utcnow
 from services.core.audit import Actor
 from services.core.csv_safety import CsvStream, csv_timestamp, download_name
 from services.core.lookup import get_or_raise
+from services.core.transactions import database_engine, read_session
 from services.courses.enrollment_admin import LISTING_ORDER
 from services.data.exports import audit_on_finish
 
@@ -38,8 +38,8 @@ def export_statement(cohort_id: int):
 def export_enrollments(cohort_id: int, actor: Actor, *, bom: bool = False) -> EnrollmentExport:
     """NotFound for an unknown cohort; otherwise CSV bytes streamed as iterated,
     every cell formula-escaped (a phone number's leading + included)."""
-    cohort = get_or_raise(db.session(), Cohort, cohort_id, "No such cohort.")
-    engine = db.engine
+    cohort = get_or_raise(read_session(), Cohort, cohort_id, "No such cohort.")
+    engine = database_engine()
     on_finish = audit_on_finish(engine, actor, AUDIT_ACTION, f"cohort:{cohort_id}",
                                 {"course": cohort.course.slug, "cohort": cohort.label})
     stream = CsvStream(engine, export_statement(cohort_id), HEADER, bom=bom, on_finish=on_finish)

@@ -7,13 +7,13 @@ from sqlalchemy import case, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from extensions import db
 from models import ConsentAction, ConsentEvent, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
 from services.core import audit
 from services.core.audit import Actor
 from services.core.csv_safety import FORMULA_TRIGGERS, CsvStream, csv_timestamp, download_name, escape_formula
 from services.core.errors import InvalidInput, NotFound
+from services.core.transactions import database_engine, read_session
 from services.subscriptions.lists import list_by_slug
 
 HEADER = ("Email Address", "First Name", "Last Name", "Full Name", "List", "Status", "Source",
@@ -122,8 +122,8 @@ def export_subscribers(filters: SubscriberFilters, actor: Actor, *, bom: bool = 
     The stream needs no app context, so a Flask view can return it as the body of
     a streaming Response directly.
     """
-    list_id = _check_filters(db.session, filters)
-    engine = db.engine
+    list_id = _check_filters(read_session(), filters)
+    engine = database_engine()
     return CsvStream(engine, export_statement(list_id, filters.statuses), HEADER, row_cells=_row_cells,
                      bom=bom, on_finish=audit_on_finish(engine, actor, AUDIT_ACTION, filters.list_slug or "all lists",
                                                         {"filters": filters.as_dict()}))

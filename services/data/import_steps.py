@@ -11,7 +11,6 @@ from typing import BinaryIO
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from extensions import db
 from models import ImportJob, ImportStatus, Job
 from models.base import utcnow
 from services.core import jobs
@@ -19,7 +18,7 @@ from services.core.audit import Actor
 from services.core.errors import InvalidInput, NotFound
 from services.core.jobs import ClaimedJob
 from services.core.lookup import get_or_raise
-from services.core.transactions import write_transaction
+from services.core.transactions import read_session, write_transaction
 from services.data.import_formats import UnknownColumns
 from services.data.imports import discard_upload, dry_run, new_job, plan_of, run_import, save_upload, stored_file
 
@@ -95,12 +94,12 @@ def analyse(claimed: ClaimedJob) -> dict:
     """The worker's analysis job: the dry run of an uploaded file, kept for the review
     page; or the file's columns, if staff must choose them; or why the file is refused."""
     job_id = claimed.payload["import_job_id"]
-    job = db.session.get(ImportJob, job_id)
+    job = read_session().get(ImportJob, job_id)
     if job is None or job.status != ImportStatus.ANALYSING:
-        db.session.rollback()
+        read_session().rollback()
         return {"import_job": job_id, "skipped": "not waiting for analysis"}
     path, column_map = job.source_path, job.column_map
-    db.session.rollback()
+    read_session().rollback()
 
     def progress(done: int, total: int) -> None:
         with write_transaction() as session:
@@ -129,9 +128,9 @@ def analyse(claimed: ClaimedJob) -> dict:
 def apply(claimed: ClaimedJob) -> dict:
     """The worker's import job: run (or resume) the import to the end."""
     job_id = claimed.payload["import_job_id"]
-    job = db.session.get(ImportJob, job_id)
+    job = read_session().get(ImportJob, job_id)
     status = job.status if job else None
-    db.session.rollback()
+    read_session().rollback()
     if status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return {"import_job": job_id, "skipped": f"the import is {status or 'gone'}"}
     job = run_import(job_id, claimed)
@@ -166,4 +165,4 @@ def revive(session: Session, payload: dict) -> None:
 
 def worker_job(job: ImportJob) -> Job | None:
     """The worker's job for the import's current step, for its progress."""
-    return db.session.get(Job, job.worker_job_id) if job.worker_job_id else None
+    return read_session().get(Job, job.worker_job_id) if job.worker_job_id else None

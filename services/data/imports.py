@@ -25,7 +25,6 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, contains_eager
 
-from extensions import db
 from models import ImportJob, ImportStatus, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
 from services.core import audit, jobs
@@ -34,7 +33,7 @@ from services.core.csv_safety import ExportDialect, safe_row
 from services.core.errors import InvalidInput, NotFound, SignupsClosed
 from services.core.jobs import ClaimedJob
 from services.core.lookup import get_or_raise
-from services.core.transactions import write_transaction
+from services.core.transactions import read_session, write_transaction
 from services.data.import_formats import ImportPlan, Record, inspect, records, too_large
 from services.data.import_writer import Counts, ValidRow, validate, write_batch
 from services.subscriptions import subscriptions
@@ -333,5 +332,5 @@ def request_opt_in(actor: Actor, job_id: int) -> int:
 
 
 def get_job(job_id: int) -> ImportJob:
-    job = get_or_raise(db.session(), ImportJob, job_id, f"There is no import job {job_id}.")
+    job = get_or_raise(read_session(), ImportJob, job_id, f"There is no import job {job_id}.")
     return job

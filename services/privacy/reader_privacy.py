@@ -6,14 +6,13 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from extensions import db
 from models import SubscriptionStatus
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import InvalidToken
 from services.core.links import external_url
 from services.core.tokens import Purpose, make_token, read_token
-from services.core.transactions import write_transaction
+from services.core.transactions import read_session, write_transaction
 from services.core.validation import normalise_email
 from services.courses.enrollments import stop_course_mail_url
 from services.mail import outbox
@@ -93,7 +92,7 @@ def _address(token: str) -> str:
 
 def summary(token: str) -> Summary:
     """For the page a GET of the link shows; reads only."""
-    held = personal_data.find(db.session, _address(token))
+    held = personal_data.find(read_session(), _address(token))
     subscribed = held.subscriber.subscriptions if held.subscriber is not None else []
     return Summary(held.email, held.subscriber is not None, sorted(s.mailing_list.name for s in subscribed),
                    [f"{e.cohort.course.title}, {e.cohort.label}" for e in held.enrollments])

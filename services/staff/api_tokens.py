@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from extensions import db
 from models import ApiToken, ApiTokenScope, StaffUser
 from models.api_tokens import LABEL_MAX_LENGTH
 from models.base import utcnow
@@ -15,7 +14,7 @@ from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import DomainError, InvalidInput, NotFound
 from services.core.lookup import get_or_raise
-from services.core.transactions import write_transaction
+from services.core.transactions import read_session, write_transaction
 from services.core.validation import clean_text
 
 TOKEN_PREFIX = "roster_"  # noqa: S105  (a marker, not a secret)
@@ -78,7 +77,7 @@ def revoke(token_id: int, actor: Actor) -> None:
 
 
 def list_tokens() -> list[ApiToken]:
-    return list(db.session.scalars(
+    return list(read_session().scalars(
         select(ApiToken).options(joinedload(ApiToken.staff_user)).order_by(ApiToken.id)))
 
 
@@ -86,7 +85,7 @@ def authenticate(token: str | None, *, write: bool, ip: str | None = None) -> Ac
     """The staff member a bearer token acts for, or TokenRejected / ScopeTooNarrow."""
     if not token or not token.startswith(TOKEN_PREFIX):
         raise TokenRejected("A valid API token is required.")
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    row = read_session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None or not row.staff_user.is_active:
         raise TokenRejected("This API token is not valid or has been revoked.")
     if write and row.scope != ApiTokenScope.READ_WRITE:

@@ -10,14 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from extensions import db
 from models import StaffRole, StaffUser
 from models.base import utcnow
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import Forbidden, InvalidInput, NotFound, SignInFailed
 from services.core.lookup import get_or_raise
-from services.core.transactions import write_transaction
+from services.core.transactions import read_session, write_transaction
 from services.core.validation import normalise_email
 from services.staff import staff_sessions
 
@@ -64,7 +63,7 @@ def change_password(user_id: int, current_password: str | None, new_password: st
     (a wrong one counts towards the lockout, as at sign-in)."""
     hasher = password_hasher()
     new_password = check_password_rules(new_password, field="new_password")
-    user = get_or_raise(db.session(), StaffUser, user_id, "No such staff account.")
+    user = get_or_raise(read_session(), StaffUser, user_id, "No such staff account.")
     # Argon2 is slow on purpose: verify and hash before the write lock is taken.
     if not _verify(hasher, user.password_hash, current_password or ""):
         with write_transaction() as session:

@@ -12,11 +12,10 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from extensions import db
 from models import StaffSession, StaffUser
 from models.base import utcnow
 from models.staff import USER_AGENT_MAX_LENGTH
-from services.core.transactions import write_connection, write_transaction
+from services.core.transactions import read_session, write_connection, write_transaction
 from services.staff.api_tokens import hash_token
 
 # Only every this many seconds is a session's last use written, so a page view stays a read.
@@ -40,7 +39,7 @@ def staff_for(session_id: str | None, user_id: str) -> StaffUser | None:
     """The active account a live session `session_id` of account `user_id` signs in, or None."""
     if not session_id:
         return None
-    found = db.session.execute(
+    found = read_session().execute(
         select(StaffSession.id, StaffSession.last_seen_at, StaffSession.expires_at, StaffUser)
         .join(StaffUser, StaffSession.staff_user_id == StaffUser.id)
         .where(StaffSession.id_hash == hash_token(session_id))
@@ -74,7 +73,7 @@ class SignedInBrowser:
 def signed_in_browsers(user_id: int, session_id: str | None) -> list[SignedInBrowser]:
     """Where an account is signed in, most recently used first; `session_id` is the asking browser's."""
     now = utcnow()
-    rows = db.session.scalars(select(StaffSession).where(StaffSession.staff_user_id == user_id)
+    rows = read_session().scalars(select(StaffSession).where(StaffSession.staff_user_id == user_id)
                               .order_by(StaffSession.last_seen_at.desc(), StaffSession.id.desc()))
     this_hash = hash_token(session_id) if session_id else None
     return [SignedInBrowser(row.created_at, row.last_seen_at, row.ip, row.user_agent, row.id_hash == this_hash)

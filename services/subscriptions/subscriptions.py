@@ -4,7 +4,7 @@ Every public answer is the same whatever the address's state; what differs is
 only the mail the address's owner receives (and at most one per window).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import NamedTuple
 
@@ -12,13 +12,12 @@ from flask import current_app
 from sqlalchemy import Connection, Integer, String, bindparam, column, select, text
 from sqlalchemy.orm import Session
 
-from extensions import db
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import UTCDateTime, new_link_key, utcnow
 from services.core.errors import InvalidInput, InvalidToken, SignupsClosed
 from services.core.links import external_url
 from services.core.tokens import NO_LONGER_VALID, Purpose, RowLink, issued_before, make_row_token, read_row_token
-from services.core.transactions import Executor, write_connection, write_transaction
+from services.core.transactions import Executor, read_session, write_connection, write_transaction
 from services.core.validation import clean_full_name, normalise_email, storable
 from services.mail import outbox
 from services.subscriptions import consent, lists
@@ -55,6 +54,16 @@ def public_lists(session: Session) -> list[MailingList]:
     return list(session.scalars(
         select(MailingList).where(MailingList.is_public).order_by(MailingList.name)
     ))
+
+
+def offered_lists(session: Session, slug: str | None) -> tuple[MailingList | None, list[MailingList]]:
+    """What a sign-up form offers: the public list it names (or the only one), or else the
+    public lists to choose from."""
+    public = public_lists(session)
+    named = next((found for found in public if found.slug == slug), None)
+    if named is None and len(public) == 1:
+        named = public[0]
+    return named, [] if named is not None else public
 
 
 # The sign-up's statements, as text: SQLAlchemy's ON CONFLICT constructs are not
@@ -226,7 +235,7 @@ def _confirm_link(token: str) -> RowLink:
 def check_confirm_link(token: str) -> None:
     """Raise InvalidToken unless the confirm link still names its subscription (the page a GET shows)."""
     link = _confirm_link(token)
-    link.check(db.session.get(Subscription, link.row_id))
+    link.check(read_session().get(Subscription, link.row_id))
 
 
 def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
@@ -264,6 +273,7 @@ class UnsubscribeTarget:
 
     link: RowLink
     list_id: int
+    email: str = ""  # the subscriber's address, once their row is read
 
     @property
     def subscriber_id(self) -> int:
@@ -330,8 +340,10 @@ class ListPreference:
 def preferences(token: str) -> tuple[UnsubscribeTarget, list[ListPreference]]:
     """Every public list with this reader's state; the token proves the address."""
     target = check_unsubscribe_token(token)
-    session = db.session
-    target.link.check(session.get(Subscriber, target.subscriber_id))
+    session = read_session()
+    subscriber = session.get(Subscriber, target.subscriber_id)
+    target.link.check(subscriber)
+    target = replace(target, email=subscriber.email)
     statuses = dict(session.execute(
         select(Subscription.list_id, Subscription.status)
         .where(Subscription.subscriber_id == target.subscriber_id)

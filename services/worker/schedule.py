@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from extensions import db
 from models import ScheduledTask
 from models.base import utcnow
 from services.console import dashboard, maintenance
 from services.core.audit import Actor
-from services.core.transactions import dialect_insert, write_transaction
+from services.core.transactions import database_engine, dialect_insert, read_session, write_transaction
 from services.data import scheduled_backups
 
 log = logging.getLogger(__name__)
@@ -69,17 +68,17 @@ class Task:
 
 
 def _on_sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
+    return database_engine().dialect.name == "sqlite"
 
 
 def optimize_sqlite() -> None:
     """Let SQLite refresh the statistics its query planner uses, where they have gone stale."""
-    with db.engine.connect() as connection:
+    with database_engine().connect() as connection:
         connection.exec_driver_sql("PRAGMA optimize")
 
 
 def recount_dashboard() -> None:
-    dashboard.refresh_subscription_figures(db.session)
+    dashboard.refresh_subscription_figures(read_session())
 
 
 # A later feature adds its task here, one line each.
@@ -99,13 +98,13 @@ TASKS: tuple[Task, ...] = (
 def _due(tasks: tuple[Task, ...], now: datetime) -> list[Task]:
     """The tasks whose time has come; a task seen for the first time gets its row
     (concurrent workers: one insert wins). Read first, so that an idle pass writes nothing."""
-    next_runs = dict(db.session.execute(select(ScheduledTask.name, ScheduledTask.next_run_at)).all())
-    db.session.rollback()
+    next_runs = dict(read_session().execute(select(ScheduledTask.name, ScheduledTask.next_run_at)).all())
+    read_session().rollback()
     missing = [task for task in tasks if task.name not in next_runs]
     if missing:
         _add_rows(missing, now)
-        next_runs |= dict(db.session.execute(select(ScheduledTask.name, ScheduledTask.next_run_at)).all())
-        db.session.rollback()
+        next_runs |= dict(read_session().execute(select(ScheduledTask.name, ScheduledTask.next_run_at)).all())
+        read_session().rollback()
     return [task for task in tasks if next_runs[task.name] <= now]
 
 
@@ -149,7 +148,7 @@ def run_due(tasks: tuple[Task, ...] = TASKS, now: datetime | None = None) -> lis
             log.exception("scheduled task %s failed", task.name)
             error = f"{type(failure).__name__}: {failure}"
         finally:
-            db.session.rollback()  # whatever the task read, it holds no snapshot now
+            read_session().rollback()  # whatever the task read, it holds no snapshot now
         _finish(task, time.monotonic() - started, error)
         ran.append(task.name)
     return ran
@@ -167,6 +166,6 @@ class TaskState:
 
 def states(tasks: tuple[Task, ...] = TASKS) -> list[TaskState]:
     """Each applicable task with its last and next run and last error, for the console."""
-    rows = {row.name: row for row in db.session.scalars(select(ScheduledTask))}
+    rows = {row.name: row for row in read_session().scalars(select(ScheduledTask))}
     return [TaskState(task, rows.get(task.name)) for task in tasks if task.applies()]
 
