@@ -46,6 +46,11 @@ def allow_cors(response: Response) -> Response:
     return response
 
 
+def is_article(url: str | None) -> bool:
+    """Whether `url` is a page on an article site, which a page may link back to."""
+    return bool(url) and is_allowed(origin_of(url), allowed_origins()) and origin_of(url) not in own_origins()
+
+
 def article_url(explicit: str | None) -> str | None:
     """The page a sign-up came from: an explicit `source` wins; otherwise the
     Referer, unless it is one of our own pages (the iframe form)."""

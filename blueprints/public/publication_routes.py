@@ -5,9 +5,16 @@ from flask import Response, abort, make_response, render_template
 
 from blueprints.public import bp
 from services.core import publication
+from services.core.transactions import read_session
 
 # The stylesheet's and logo's URLs carry the settings' version: a save changes them.
 LONG_CACHE = "public, max-age=31536000, immutable"
+
+
+@bp.before_app_request
+def read_publication():
+    # Before any write begins: a mail queued inside one then finds the settings read.
+    publication.current()
 
 
 @bp.app_context_processor
@@ -26,7 +33,7 @@ def publication_stylesheet():
 
 @bp.route("/publication/logo")
 def publication_logo():
-    found = publication.logo()
+    found = publication.logo(read_session())
     if found is None:
         abort(404)
     data, content_type = found

@@ -1,8 +1,9 @@
 """Hosted subscribe form, confirmation, unsubscribe and preferences, health."""
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from sqlalchemy import text
 
+from blueprints import cross_origin
 from blueprints.errors import status_of
 from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
@@ -11,6 +12,7 @@ from blueprints.public.forms import SubscribeForm
 from blueprints.requests import consent_origin
 from extensions import csrf, db, limiter
 from services.core.errors import InvalidInput, InvalidToken
+from services.core.transactions import read_session
 from services.data import scheduled_backups
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
@@ -25,8 +27,11 @@ def index():
 @limiter.limit(public_post_limit, methods=["POST"])
 @limiter.limit(address_post_limit, methods=["POST"], key_func=address_rate_key)
 def subscribe():
-    form = SubscribeForm(list=request.args.get("list", ""))
+    form = SubscribeForm(list=request.args.get("list", ""), source=request.args.get("source", ""))
     if form.validate_on_submit():
+        # The next page repeats the address, so a typo shows; the same for every address.
+        session[SIGNUP_ADDRESS] = form.email.data.strip()
+        session[SIGNUP_ARTICLE] = form.source.data if cross_origin.is_article(form.source.data) else None
         if form.filled_by_bot():
             return redirect(url_for(".check_inbox"), 303)
         try:
@@ -41,13 +46,18 @@ def subscribe():
         else:
             return redirect(url_for(".check_inbox"), 303)
     status = 400 if form.errors else 200
-    return render_template("public/subscribe.html", form=form,
+    named, choices = subscriptions.offered_lists(read_session(), form.list.data)
+    return render_template("public/subscribe.html", form=form, named=named, choices=choices,
                            wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING]), status
+
+
+SIGNUP_ADDRESS, SIGNUP_ARTICLE = "signup_address", "signup_article"
 
 
 @bp.route("/subscribe/check-your-inbox")
 def check_inbox():
-    return render_template("public/check_inbox.html")
+    return render_template("public/check_inbox.html", address=session.get(SIGNUP_ADDRESS),
+                           back=session.get(SIGNUP_ARTICLE))
 
 
 # Which kind of mailed link each view serves: the bad-link page says what to do next.
@@ -82,7 +92,8 @@ def confirm_post(token):
 def unsubscribe(token):
     target, lists = subscriptions.preferences(token)
     current = next((p for p in lists if p.list_id == target.list_id), None)
-    return render_template("public/unsubscribe.html", token=token, lists=lists, current=current)
+    return render_template("public/unsubscribe.html", token=token, lists=lists, current=current,
+                           address=target.email)
 
 
 @bp.route("/unsubscribe/<token>", methods=["POST"])

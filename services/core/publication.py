@@ -14,15 +14,16 @@ from email.utils import formataddr, parseaddr
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from extensions import db
 from models.base import utcnow
 from models.publication import PUBLICATION_ROW_ID, PublicationSettings
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import InvalidInput
 from services.core.origins import origin_of
-from services.core.transactions import write_transaction
+from services.core.transactions import Executor, database_engine, in_a_write, write_transaction
 from services.core.validation import clean_text
 
 # What readers see when neither the console nor the environment names the publication.
@@ -85,23 +86,33 @@ def _resolve(row: PublicationSettings | None) -> Publication:
     )
 
 
-def _read() -> Publication:
-    # Its own short connection: callers may be inside a write on another one, and the
-    # logo's bytes stay in the database.
-    columns = [c for c in PublicationSettings.__table__.c if c.name != "logo"]
-    with db.engine.connect() as connection:
-        found = connection.execute(select(*columns).where(PublicationSettings.id == PUBLICATION_ROW_ID)).first()
-    return _resolve(found)
+_COLUMNS = [c for c in PublicationSettings.__table__.c if c.name != "logo"]  # the logo's bytes stay put
+_SELECT = select(*_COLUMNS).where(PublicationSettings.id == PUBLICATION_ROW_ID)
 
 
-def current() -> Publication:
-    """The publication, as read at most PUBLICATION_CACHE_SECONDS ago by this process."""
+def _read(executor: Executor | None) -> Publication:
+    if executor is not None:
+        return _resolve(executor.execute(_SELECT).first())
+    try:
+        with database_engine().connect() as connection:
+            return _resolve(connection.execute(_SELECT).first())
+    except SQLAlchemyError as error:
+        # Pages and the health check still answer (the database's own error shows there).
+        current_app.logger.warning("publication settings unreadable: %s", error)
+        return _resolve(None)
+
+
+def current(executor: Executor | None = None) -> Publication:
+    """The publication, as read at most PUBLICATION_CACHE_SECONDS ago by this process.
+    A caller inside a write passes its connection or session (`executor`): a second
+    connection there would wait on the pool while holding the write lock."""
     cached = current_app.extensions.get(_CACHE_KEY)
     now = time.monotonic()
-    if cached is None or cached[0] <= now:
-        cached = current_app.extensions[_CACHE_KEY] = (now + current_app.config["PUBLICATION_CACHE_SECONDS"],
-                                                       _read())
-    return cached[1]
+    if cached is not None and (cached[0] > now or (executor is None and in_a_write())):
+        return cached[1]
+    found = _read(executor)
+    current_app.extensions[_CACHE_KEY] = (now + current_app.config["PUBLICATION_CACHE_SECONDS"], found)
+    return found
 
 
 def forget_cached() -> None:
@@ -114,17 +125,17 @@ def sender(default_sender: str) -> str:
     return formataddr((current().sender_name, address))
 
 
-def stored_fields() -> PublicationFields:
+def stored_fields(session: Session) -> PublicationFields:
     """What the form shows: the saved values, empty where the environment's default applies."""
-    row = db.session.get(PublicationSettings, PUBLICATION_ROW_ID)
+    row = session.get(PublicationSettings, PUBLICATION_ROW_ID)
     if row is None:
         return PublicationFields()
     return PublicationFields(row.name, row.site_url, row.sender_name, row.postal_address, row.accent_colour)
 
 
-def logo() -> tuple[bytes, str] | None:
+def logo(session: Session) -> tuple[bytes, str] | None:
     """The uploaded logo's bytes and content type, or None."""
-    found = db.session.execute(select(PublicationSettings.logo, PublicationSettings.logo_content_type)
+    found = session.execute(select(PublicationSettings.logo, PublicationSettings.logo_content_type)
                                .where(PublicationSettings.id == PUBLICATION_ROW_ID)).first()
     return (found.logo, found.logo_content_type) if found and found.logo_content_type else None
 

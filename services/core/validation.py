@@ -47,8 +47,34 @@ def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> s
     try:
         result = validate_email(value, check_deliverability=check_deliverability)
     except EmailNotValidError as error:
-        raise InvalidInput("email", f"Enter a valid email address. {error}") from None
+        raise InvalidInput("email", reader_advice(str(error))) from None
     return result.normalized
+
+
+# email-validator's refusals are written for developers ("The part after the @-sign contains
+# invalid characters: '@'."); readers get plain advice, first match wins.
+_ADVICE = (
+    (re.compile(r"invalid characters: '@'|exactly one @"), "it can have only one @ sign"),
+    (re.compile(r"must have an @-sign|something (before|after) the @-sign"),
+     "it needs a name, an @ sign and a domain"),
+    (re.compile(r"should have a period"), "the part after the @ needs a dot, as in example.com"),
+    (re.compile(r"two periods in a row"), "it has two dots in a row"),
+    (re.compile(r"(start|end) with a period|period immediately"), "it cannot start or end with a dot, "
+                                                                  "or have one next to the @"),
+    (re.compile(r"before the @-sign"), "the part before the @ has a space or a symbol addresses cannot contain"),
+    (re.compile(r"does not (exist|accept email)|not a valid domain|DNS"),
+     "that domain does not receive email; check it for typos"),
+    (re.compile(r"after the @-sign|domain|hyphen"), "check the part after the @ for typos"),
+    (re.compile(r"too long"), "it is too long"),
+)
+
+
+def reader_advice(validator_message: str) -> str:
+    """What to tell a reader whose address email-validator refused with `validator_message`."""
+    for pattern, advice in _ADVICE:
+        if pattern.search(validator_message):
+            return f"Enter a valid email address: {advice}, like name@example.com."
+    return "Enter a valid email address, like name@example.com."
 
 
 # Most addresses are a plain ASCII local part at a domain many others share: for them,

@@ -33,9 +33,10 @@ def _render(name: str, context: dict) -> str:
     return current_app.jinja_env.get_template(name).render(context)
 
 
-def mail_branding() -> dict:
-    """What every mail's layout shows of the publication: name, site, logo, postal address."""
-    found = publication.current()
+def mail_branding(executor: Executor | None = None) -> dict:
+    """What every mail's layout shows of the publication: name, site, logo, postal address.
+    `executor`: the caller's write, if it is inside one."""
+    found = publication.current(executor)
     logo_url = external_url("public.publication_logo", v=found.version) if found.has_logo else None
     return {"publication": found, "site_name": found.name, "logo_url": logo_url}
 
@@ -66,7 +67,7 @@ def enqueue(
     if not suppression_checked and is_suppressed(session, recipient):
         return False
     context = {**(context or {}), "recipient_name": recipient_name,
-               "unsubscribe_url": unsubscribe_url, **mail_branding()}
+               "unsubscribe_url": unsubscribe_url, **mail_branding(session)}
     session.execute(_INSERT_MESSAGE, dict(
         message_id=new_message_id(),
         recipient=recipient,

@@ -39,7 +39,8 @@ def test_saved_settings_are_cleaned_and_audited(meridian):
 
 
 def test_the_environment_fills_what_the_settings_leave_empty(app):
-    app.config.update(SITE_NAME="Env News", SITE_URL="https://env.example", MAIL_DEFAULT_SENDER="Env Desk <d@env.example>")
+    app.config.update(SITE_NAME="Env News", SITE_URL="https://env.example",
+                      MAIL_DEFAULT_SENDER="Env Desk <d@env.example>")
     found = publication.current()
     assert (found.name, found.site_url, found.sender_name, found.has_logo) == (
         "Env News", "https://env.example", "Env Desk", False)

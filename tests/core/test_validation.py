@@ -43,10 +43,12 @@ def email_validator_answer(address: str) -> str:
     """What normalise_email answers when every address goes to email-validator."""
     from email_validator import EmailNotValidError, validate_email
 
+    from services.core.validation import reader_advice
+
     try:
         return validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        return f"refused: Enter a valid email address. {error}"
+        return f"refused: {reader_advice(str(error))}"
 
 
 def our_answer(address: str) -> str:
@@ -80,8 +82,8 @@ DOMAINS = st.one_of(
 @given(local_part=LOCAL_PARTS, domain=DOMAINS)
 def test_addresses_are_answered_as_email_validator_answers_them(local_part, domain):
     address = f"{local_part}@{domain}"
-    if not (0 < len(address.strip()) <= 254) or address != address.strip():
-        return  # refused before email-validator is asked (blank, too long) or stripped first
+    if not (0 < len(address.strip()) <= 254) or address != address.strip() or "\ufffd" in address:
+        return  # refused before email-validator is asked (blank, too long, unreadable) or stripped first
     assert our_answer(address) == email_validator_answer(address)
 
 
@@ -94,3 +96,20 @@ def test_addresses_are_answered_as_email_validator_answers_them(local_part, doma
 ])
 def test_plain_and_edge_addresses_are_answered_as_email_validator_answers_them(address):
     assert our_answer(address) == email_validator_answer(address)
+
+
+@pytest.mark.parametrize(("typed", "advice"), [
+    ("a@b@c.com", "only one @ sign"),
+    ("nope", "a name, an @ sign and a domain"),
+    ("a@b", "needs a dot"),
+    ("a b@c.com", "part before the @"),
+    ("a@b..com", "two dots in a row"),
+    ("a@ex ample.com", "part after the @"),
+])
+def test_refused_addresses_get_plain_advice_not_the_validators_words(typed, advice):
+    from services.core.validation import normalise_email
+
+    with pytest.raises(InvalidInput) as refused:
+        normalise_email(typed)
+    assert advice in refused.value.message and refused.value.message.startswith("Enter a valid email address")
+    assert "@-sign" not in refused.value.message and "SPACE" not in refused.value.message

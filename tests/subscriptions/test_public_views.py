@@ -41,7 +41,9 @@ def test_identical_answers_for_new_pending_confirmed_and_unsubscribed(app, clien
     def answer(email):
         response = post_subscribe(client, email)
         followed = client.get(response.headers["Location"])
-        return response.status_code, response.headers["Location"], followed.get_data(as_text=True)
+        # The page repeats the address typed, so that a typo shows: alike for every address.
+        return response.status_code, response.headers["Location"], \
+            followed.get_data(as_text=True).replace(email, "ADDRESS")
 
     new = answer("new@example.com")
     post_subscribe(client, "pending@example.com")
@@ -57,7 +59,7 @@ def test_identical_answers_for_new_pending_confirmed_and_unsubscribed(app, clien
     unsubscribed = answer("gone@example.com")
 
     assert new == pending == confirmed == unsubscribed
-    assert new[0] == 303 and "Check your inbox" in new[2]
+    assert new[0] == 303 and "Check your inbox" in new[2] and "<strong>ADDRESS</strong>" in new[2]
 
 
 def test_get_of_confirm_link_changes_nothing_and_post_confirms(client, newsletter, deliver):
@@ -137,7 +139,7 @@ def test_tampered_unsubscribe_link_changes_nothing(client, newsletter, deliver):
 
 @pytest.mark.parametrize(("email", "full_name", "field", "message"), [
     ("", "Ann", "email", "Enter your email address."),
-    ("nope", "Ann", "email", "Enter a valid email address."),
+    ("nope", "Ann", "email", "Enter a valid email address: it needs a name, an @ sign and a domain"),
     ("a" * 388 + "@example.com", "Ann", "email", "too long"),
     ("ok@example.com", "n" * 10_000, "full_name", "at most 200 characters"),
     ("ok@example.com", "Eve\r\nBcc: x@y.test", "full_name", "not allowed"),

@@ -10,12 +10,13 @@ from blueprints.admin.publication.forms import PublicationForm
 from blueprints.form_errors import show_error
 from services.core import publication
 from services.core.errors import InvalidInput
+from services.core.transactions import read_session
 
 
 @bp.route("/publication", methods=["GET", "POST"])
 @owner_required
 def publication_settings():
-    form = PublicationForm(data=asdict(publication.stored_fields()))
+    form = PublicationForm(data=asdict(publication.stored_fields(read_session())))
     if form.validate_on_submit():
         upload = form.logo.data.read(publication.LOGO_MAX_BYTES + 1) if form.logo.data else None
         try:
