@@ -1,11 +1,19 @@
-"""Sending a campaign through the worker into a real SMTP sink: who gets it, exactly once."""
+"""Sending a campaign through the worker into a real SMTP sink: who gets it, exactly once,
+however many workers share it; an unsubscribe during sending; the rate limit."""
 
-from sqlalchemy import select
+import threading
+import time
+from collections import Counter
+
+from sqlalchemy import select, update
 
 from extensions import db
-from models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
+from models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus, Subscriber, Subscription
+from models.base import utcnow
 from services.core.audit import CLI
-from services.newsletters import campaigns
+from services.newsletters import campaigns, delivery
+from services.privacy import privacy
+from services.subscriptions import subscriptions
 from services.worker.runner import Worker
 
 
@@ -14,17 +22,142 @@ def send_now(app, campaign_id: int):
     return Worker(app).run_once()
 
 
+def start(app, campaign_id: int) -> None:
+    """Send the campaign and let the worker's job start it (the fan-out), sending nothing yet."""
+    campaigns.send(CLI, campaign_id)
+    worker = Worker(app)
+    assert worker.run_job()
+
+
+def addresses(mails) -> list[str]:
+    return sorted(mail["To"].addresses[0].addr_spec for mail in mails)
+
+
 def test_a_campaign_reaches_each_confirmed_reader_once(app, newsletter, readers, make_campaign, smtp_sink):
     readers(newsletter, 30)
     campaign_id = make_campaign(newsletter)
     result = send_now(app, campaign_id)
     assert result.newsletter_mails_sent == 30
-    mails = smtp_sink.wait_for(30)
-    assert sorted(mail["To"].addresses[0].addr_spec for mail in mails) == sorted(
-        f"reader{n}@example.com" for n in range(30))
+    assert addresses(smtp_sink.wait_for(30)) == sorted(f"reader{n}@example.com" for n in range(30))
     db.session.rollback()
     campaign = db.session.get(Campaign, campaign_id)
     assert (campaign.status, campaign.recipients_count, campaign.sent_count) == (CampaignStatus.SENT, 30, 30)
     assert set(db.session.scalars(select(CampaignRecipient.status))) == {RecipientStatus.SENT}
 
 
+def test_recipients_are_the_lists_confirmed_readers_when_sending_starts(
+        app, newsletter, make_list, readers, make_campaign, smtp_sink):
+    confirmed = readers(newsletter, 6)
+    readers(newsletter, 2, status="pending", prefix="pending")
+    readers(newsletter, 2, status="unsubscribed", prefix="left")
+    readers(make_list("other"), 2, prefix="elsewhere")
+    db.session.execute(update(Subscriber).where(Subscriber.id == confirmed[0]).values(
+        suppressed_at=utcnow(), suppression_reason="bounced"))
+    db.session.commit()
+    privacy.erase(CLI, [confirmed[1]])
+    campaign_id = make_campaign(newsletter)
+    readers(newsletter, 1, prefix="late")  # confirmed before sending starts: included
+    start(app, campaign_id)
+    readers(newsletter, 1, prefix="after")  # after the fan-out: not included
+    db.session.rollback()
+    assert sorted(db.session.scalars(select(CampaignRecipient.email))) == [
+        "late0@example.com", "reader2@example.com", "reader3@example.com", "reader4@example.com",
+        "reader5@example.com"]
+    Worker(app).run_once()
+    assert addresses(smtp_sink.wait_for(5)) == sorted(db.session.scalars(select(CampaignRecipient.email)))
+
+
+def test_two_workers_sharing_a_campaign_send_each_mail_exactly_once(
+        app, newsletter, readers, make_campaign, smtp_sink):
+    """Two senders with connections of their own claim the same campaign at once (SKIP
+    LOCKED on PostgreSQL, SQLite's write lock there)."""
+    readers(newsletter, 120)
+    app.config.update(CAMPAIGN_BATCH_SIZE=10, CAMPAIGN_SMTP_CONNECTIONS=2)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    smtp_sink.delay_seconds = 0.002
+    sent = []
+
+    def worker():
+        with app.app_context():
+            sent.append(delivery.send_campaign(app, campaign_id, threading.Event()))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(sent) == 120 and all(sent), sent  # both took part
+    mails = smtp_sink.wait_for(120)
+    assert Counter(mail["Message-ID"] for mail in mails).most_common(1)[0][1] == 1
+    assert len(addresses(mails)) == len(set(addresses(mails))) == 120
+    db.session.rollback()
+    assert db.session.get(Campaign, campaign_id).status == CampaignStatus.SENT
+
+
+def test_a_reader_who_unsubscribes_while_it_sends_gets_nothing_after(
+        app, newsletter, readers, make_campaign, smtp_sink, origin):
+    ids = readers(newsletter, 20)
+    # One batch: every reader is claimed before the unsubscribe, so it is the look just
+    # before each mail that stops this one.
+    app.config.update(CAMPAIGN_BATCH_SIZE=20, CAMPAIGN_SMTP_CONNECTIONS=1)
+    last = db.session.get(Subscriber, ids[-1])
+    token_url = subscriptions.unsubscribe_url(last.id, last.link_key, newsletter.id)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    smtp_sink.delay_seconds = 0.05
+    sender = threading.Thread(target=lambda: app.app_context().push() or delivery.send_campaign(
+        app, campaign_id, threading.Event()))
+    sender.start()
+    smtp_sink.wait_for(3)
+    subscriptions.unsubscribe(token_url.rsplit("/", 1)[1], origin)
+    sender.join()
+    assert "reader19@example.com" not in addresses(smtp_sink.messages)
+    assert len(smtp_sink.messages) == 19
+    db.session.rollback()
+    row = db.session.scalar(select(CampaignRecipient).where(CampaignRecipient.subscriber_id == last.id))
+    assert row.status == RecipientStatus.SKIPPED
+    campaign = db.session.get(Campaign, campaign_id)
+    assert (campaign.status, campaign.sent_count, campaign.skipped_count) == (CampaignStatus.SENT, 19, 1)
+
+
+def test_paused_sends_nothing_until_resumed_and_cancelled_sends_no_more(
+        app, newsletter, readers, make_campaign, smtp_sink):
+    readers(newsletter, 5)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    campaigns.change(CLI, campaign_id, "pause")
+    assert delivery.send_due(app, threading.Event()) == 0 and smtp_sink.messages == []
+    campaigns.change(CLI, campaign_id, "resume")
+    campaigns.change(CLI, campaign_id, "cancel")
+    assert delivery.send_due(app, threading.Event()) == 0 and smtp_sink.messages == []
+    db.session.rollback()
+    assert db.session.get(Campaign, campaign_id).status == CampaignStatus.CANCELLED
+
+
+def test_the_rate_limit_holds(app, newsletter, readers, make_campaign, smtp_sink):
+    readers(newsletter, 41)
+    app.config.update(CAMPAIGN_RATE_PER_SECOND=20, CAMPAIGN_SMTP_CONNECTIONS=4)
+    app.extensions.pop("roster.campaign_rate", None)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    started = time.monotonic()
+    delivery.send_campaign(app, campaign_id, threading.Event())
+    elapsed = time.monotonic() - started
+    db.session.rollback()
+    times = sorted(db.session.scalars(select(CampaignRecipient.sent_at)))
+    rate = (len(times) - 1) / (times[-1] - times[0]).total_seconds()
+    assert abs(rate - 20) <= 20 * 0.05, rate
+    assert elapsed >= 40 / 20 * 0.95
+    assert len(smtp_sink.messages) == 41
+
+
+def test_an_erased_reader_is_not_mailed_though_queued(app, newsletter, readers, make_campaign, smtp_sink):
+    ids = readers(newsletter, 3)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    privacy.erase(CLI, [ids[0]])
+    db.session.execute(update(Subscription).where(Subscription.subscriber_id == ids[1]).values(status="unsubscribed"))
+    db.session.commit()
+    Worker(app).run_once()
+    assert addresses(smtp_sink.wait_for(1)) == ["reader2@example.com"]
