@@ -6,6 +6,10 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_PORT ?= 5001
+# Roster's own address and the demo site's origin follow the ports (set them to override).
+BASE_URL ?= http://$(HOST):$(PORT)
+EMBED_ALLOWED_ORIGINS ?= http://localhost:$(DEMO_PORT)
+RUN_ENV = BASE_URL=$(BASE_URL) EMBED_ALLOWED_ORIGINS=$(EMBED_ALLOWED_ORIGINS)
 
 .PHONY: install run test lint bench clean
 
@@ -20,15 +24,15 @@ $(VENV)/.installed: $(BIN)/activate requirements/base.txt requirements/dev.txt
 install: $(VENV)/.installed
 
 run: install
-	$(FLASK) db upgrade
-	$(FLASK) demo seed
-	@echo "Roster is on http://$(HOST):$(PORT)/subscribe; mail is printed below."
+	$(RUN_ENV) $(FLASK) db upgrade
+	$(RUN_ENV) $(FLASK) demo seed
+	@echo "Roster is on $(BASE_URL)/subscribe; mail is printed below and shown on $(BASE_URL)/dev/mail"
 	@echo "The demo article page (another origin, with the embeds) is on http://localhost:$(DEMO_PORT)/"
 	@# The worker (mail, imports, the schedule) and the demo site run beside Roster and
 	@# stop with it (Ctrl-C stops all three).
-	@ROSTER_URL=http://$(HOST):$(PORT) $(BIN)/flask --app demo_site run --host 127.0.0.1 --port $(DEMO_PORT) & \
-	demo=$$!; $(FLASK) worker & worker=$$!; trap 'kill $$demo $$worker 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@ROSTER_URL=$(BASE_URL) $(BIN)/flask --app demo_site run --host 127.0.0.1 --port $(DEMO_PORT) & \
+	demo=$$!; $(RUN_ENV) $(FLASK) worker & worker=$$!; trap 'kill $$demo $$worker 2>/dev/null' EXIT INT TERM; \
+	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

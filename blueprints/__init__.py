@@ -37,3 +37,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(newsletters_bp)
     app.register_blueprint(admin_bp)
+    if app.config["ENV_NAME"] == "development" or app.config.get("DEV_MAILBOX"):
+        from blueprints.dev import bp as dev_bp
+        from blueprints.dev import routes as dev_routes  # noqa: F401
+
+        app.register_blueprint(dev_bp)

@@ -113,8 +113,14 @@ def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
     return message
 
 
+# What a person reading the terminal needs of the headers; the rest is transport.
+CONSOLE_HEADERS = ("From", "To", "Subject", "Date", "List-Unsubscribe")
+
+
 class ConsoleBackend:
-    """Prints each whole mail: the development default."""
+    """Prints each mail as a person reads it: the development default. The text part is
+    decoded (quoted-printable would break every long link across lines); the HTML part
+    and attachments are only named (GET /dev/mail shows them)."""
 
     def __init__(self, config, stream=None):
         self.stream = stream or sys.stdout
@@ -126,8 +132,13 @@ class ConsoleBackend:
         return False
 
     def send(self, message: EmailMessage) -> None:
-        text = message.as_string()
-        self.stream.write(f"{'=' * 72}\n{text}\n{'=' * 72}\n")
+        headers = "".join(f"{name}: {message[name]}\n" for name in CONSOLE_HEADERS if message[name])
+        text_part = message.get_body(("plain",))
+        text = text_part.get_content() if text_part is not None else "(no text part)\n"
+        others = [part.get_content_type() + (f" {part.get_filename()}" if part.get_filename() else "")
+                  for part in message.walk() if not part.is_multipart() and part is not text_part]
+        also = f"\n[also: {', '.join(others)}]\n" if others else ""
+        self.stream.write(f"{'=' * 72}\n{headers}\n{text}{also}{'=' * 72}\n")
         self.stream.flush()
 
     def send_raw(self, sender: str, recipient: str, data: bytes, *, smtputf8: bool = False) -> None:

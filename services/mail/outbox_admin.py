@@ -52,3 +52,8 @@ def discard(actor: Actor, message_id: int) -> None:
                      details={"status": message.status.value, "subject": message.subject,
                               "last_error": (message.last_error or "")[:300]})
         session.delete(message)
+
+
+def newest_mail(session: Session, limit: int = 50) -> list[OutboxMessage]:
+    """The latest mails of every kind and state, newest first (the development mailbox)."""
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))
