@@ -1,8 +1,6 @@
 """Fixtures: the app on a real database (SQLite, or TEST_DATABASE_URL for
 PostgreSQL), a real SMTP sink, clients and factories."""
 
-import os
-import re
 import uuid
 from datetime import timedelta
 
@@ -11,13 +9,12 @@ from sqlalchemy import create_engine, select, text
 
 from app import create_app
 from extensions import db
-from models import Base, Cohort, Course, MailingList, OutboxMessage
+from models import Base, Cohort, Course, MailingList
 from models.base import utcnow
 from services.mail.outbox_worker import drain
 from services.subscriptions.consent import ConsentOrigin
 from tests.smtp_sink import SMTPSink
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+from tests.support import ARTICLE_ORIGIN, STAFF_PASSWORD, TEST_DATABASE_URL, sign_in
 
 
 @pytest.fixture(scope="session")
@@ -157,26 +154,6 @@ def deliver(smtp_sink):
     return run
 
 
-def outbox_rows() -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
-def link_path(mail, kind: str) -> str:
-    """The path of the first /<kind>/<token> link in a mail's text part."""
-    text = mail.get_body(("plain",)).get_content()
-    match = re.search(rf"https?://[^/\s]+(/{kind}/[A-Za-z0-9_.\-]+)", text)
-    assert match, f"no /{kind}/ link in:\n{text}"
-    return match.group(1)
-
-
-def csrf_token(client, path: str = "/subscribe") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-STAFF_PASSWORD = "correct horse battery staple"
-
-
 @pytest.fixture
 def make_staff(app):
     """Create a staff account through the service (as the command line would)."""
@@ -194,11 +171,6 @@ def make_staff(app):
 def staff_user(make_staff):
     """An owner account."""
     return make_staff()
-
-
-def sign_in(client, email: str, password: str = STAFF_PASSWORD):
-    token = csrf_token(client, "/admin/login")
-    return client.post("/admin/login", data={"csrf_token": token, "email": email, "password": password})
 
 
 @pytest.fixture
@@ -236,10 +208,6 @@ def make_cohort(app):
         return cohort
 
     return make
-
-
-ARTICLE_ORIGIN = "https://news.example"
-ARTICLE_URL = f"{ARTICLE_ORIGIN}/2026/11/ministers-call-for-summit"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from extensions import db
 from models import OutboxMessage
 from models.base import LINK_KEY_LENGTH
 from services.core.tokens import Purpose, read_token
-from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, csrf_token
+from tests.support import ARTICLE_ORIGIN, ARTICLE_URL, csrf_token
 
 SIGN_UP = {"full_name": "Ada Reader", "source": f"{ARTICLE_URL}?utm_source=newsletter&page=2"}
 HEADERS = {"Origin": ARTICLE_ORIGIN, "User-Agent": "Benchmark/1.0", "Referer": f"{ARTICLE_URL}?from=home"}

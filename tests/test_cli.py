@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import MailingList, OutboxStatus
 from services.subscriptions import subscriptions
-from tests.conftest import outbox_rows
+from tests.support import outbox_rows
 
 
 def test_demo_seed_creates_the_default_list_once(app):

@@ -18,8 +18,8 @@ from extensions import db
 from models import ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription
 from services.mail.outbox_worker import drain
 from services.subscriptions import subscriptions
-from tests.conftest import TEST_DATABASE_URL, csrf_token, outbox_rows
 from tests.servers import ROOT
+from tests.support import TEST_DATABASE_URL, csrf_token, outbox_rows
 
 
 def stored_rows() -> dict[str, int]:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app import create_app
 from extensions import db
 from models import Subscriber
-from tests.conftest import ARTICLE_URL, STAFF_PASSWORD
+from tests.support import ARTICLE_URL, STAFF_PASSWORD
 
 EVIL = "evil.example"
 FORGED = f"http://{EVIL}"

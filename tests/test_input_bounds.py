@@ -11,8 +11,8 @@ from models import ImportJob, Subscriber
 from services.core.audit import CLI
 from services.core.errors import InvalidInput
 from services.data import imports
-from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL
 from tests.data.test_admin_data import analysed, upload
+from tests.support import ARTICLE_ORIGIN, ARTICLE_URL
 
 LEVELS = 100_000
 NESTED = {

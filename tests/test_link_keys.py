@@ -9,9 +9,9 @@ from models import Cohort, ConsentEvent, Enrollment, OutboxMessage, Subscriber, 
 from services.core.tokens import Purpose, make_token
 from services.courses import enrollments
 from services.subscriptions import subscriptions
-from tests.conftest import link_path
 from tests.courses.test_enrollments import enrol, form
 from tests.privacy.test_privacy_self_service import erase, privacy_path
+from tests.support import link_path
 
 ADA, BEA = "ada@example.com", "bea@example.com"
 # Everything a link could change about a reader.

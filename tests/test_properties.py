@@ -19,8 +19,8 @@ from models import (
 from services.core.audit import CLI
 from services.core.errors import InvalidInput
 from services.data import imports
-from tests.conftest import csrf_token
 from tests.courses.test_courses_views import post_enroll
+from tests.support import csrf_token
 
 FORM_SETTINGS = settings(max_examples=80, deadline=None,
                          suppress_health_check=[HealthCheck.function_scoped_fixture])

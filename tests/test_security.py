@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import create_app
 from extensions import db
 from models import Subscriber
-from tests.conftest import csrf_token, outbox_rows
+from tests.support import csrf_token, outbox_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "q8Vx2LrT0mZk7NwP4yHc9BdJ6sFg3AeU1oKi5"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from extensions import db
 from models import ApiToken, AuditEvent, Subscription
 from services.console import dashboard
-from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, csrf_token, link_path, sign_in
+from tests.support import ARTICLE_ORIGIN, ARTICLE_URL, csrf_token, link_path, sign_in
 
 
 def new_token(page: str) -> str:

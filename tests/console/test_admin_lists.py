@@ -6,7 +6,7 @@ from sqlalchemy import select
 from extensions import db
 from models import AuditEvent, MailingList, Subscription
 from services.subscriptions import subscriptions
-from tests.conftest import csrf_token, link_path
+from tests.support import csrf_token, link_path
 
 FORM = {"name": "Course News", "slug": "course-news", "description": "Dates.\nFees.",
         "is_public": "y", "welcome_text": ""}

@@ -8,7 +8,7 @@ from services.core import audit
 from services.core.audit import Actor
 from services.core.pagination import DEFAULT_PAGE_SIZE
 from services.subscriptions import subscriptions
-from tests.conftest import csrf_token, outbox_rows
+from tests.support import csrf_token, outbox_rows
 
 
 def test_failed_mail_shows_its_error_and_retry_sends_it(app, signed_in_client, newsletter, origin,

@@ -10,7 +10,7 @@ from services.console import subscriber_admin
 from services.console.subscriber_admin import SubscriberFilter
 from services.core.pagination import decode_cursor
 from services.subscriptions import subscriptions
-from tests.conftest import csrf_token, link_path
+from tests.support import csrf_token, link_path
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -15,8 +15,8 @@ from services.core.audit import CLI
 from services.data import imports
 from services.mail.outbox_worker import drain
 from services.subscriptions import subscriptions
-from tests.conftest import outbox_rows
 from tests.subscriptions.test_subscriptions import token_of
+from tests.support import outbox_rows
 
 
 def age_requests(email: str, days: int) -> None:

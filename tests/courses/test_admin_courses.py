@@ -14,8 +14,8 @@ from services.console import dashboard
 from services.core.audit import Actor
 from services.core.errors import Closed, Forbidden
 from services.courses import enrollment_admin, enrollments
-from tests.conftest import csrf_token, outbox_rows, sign_in
 from tests.courses.test_enrollments import cancel_token, fill, statuses
+from tests.support import csrf_token, outbox_rows, sign_in
 
 COURSE = {"title": "Diplomacy in Practice", "slug": "diplomacy", "summary": "Six weeks.",
           "description": "Read **widely**.\n\n<script>alert(1)</script>", "format": "in_person",

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Cohort, ConsentEvent, Course, Enrollment, EnrollmentStatus, OutboxMessage, Subscription
 from models.base import utcnow
-from tests.conftest import csrf_token, link_path, outbox_rows
+from tests.support import csrf_token, link_path, outbox_rows
 
 
 def count(model) -> int:

@@ -1,6 +1,5 @@
 """The enrolment service: double opt-in, seats under concurrency, waitlist, cancel, mails."""
 
-import threading
 
 import icalendar
 import pytest
@@ -23,7 +22,7 @@ from services.core.tokens import Purpose, make_row_token
 from services.courses import enrollments
 from services.courses.enrollment_details import EnrollmentInput
 from services.mail import outbox
-from tests.conftest import link_path, outbox_rows
+from tests.support import link_path, outbox_rows, run_concurrently
 
 
 def form(cohort: Cohort, email: str = "ada@example.com", **fields) -> EnrollmentInput:
@@ -113,26 +112,8 @@ def test_confirm_takes_a_seat_and_mails_an_ics_for_the_cohort_start(make_cohort,
 
 
 def confirm_concurrently(app, tokens: list[str], origin) -> list[Exception]:
-    errors = []
-    start = threading.Barrier(len(tokens))
-
-    def run(link_token):
-        with app.app_context():
-            try:
-                start.wait()
-                enrollments.confirm(link_token, origin)
-            except Exception as error:  # collected and asserted by the caller
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in tokens]
-    db.session.commit()  # end this thread's read transaction, so it sees what the threads write
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return run_concurrently(app, lambda link_token: enrollments.confirm(link_token, origin),
+                            [(t,) for t in tokens])[1]
 
 
 def test_forty_concurrent_confirmations_fill_ten_seats_and_queue_thirty_in_arrival_order(app, make_cohort,
@@ -241,25 +222,7 @@ def test_duplicate_enrolment_makes_one_row_and_an_already_enrolled_mail(app, mak
 def test_concurrent_duplicate_enrolments_make_one_row(app, make_cohort, origin):
     cohort = make_cohort()
     slug, same_form = cohort.course.slug, form(cohort, "same@example.com")
-    db.session.commit()
-    errors = []
-    start = threading.Barrier(10)
-
-    def submit():
-        with app.app_context():
-            try:
-                start.wait()
-                enrollments.enroll(slug, same_form, origin)
-            except Exception as error:  # collected and asserted below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=submit) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, errors = run_concurrently(app, lambda: enrollments.enroll(slug, same_form, origin), 10)
     assert errors == []
     assert count(Enrollment) == 1
     assert len(outbox_rows()) == 1

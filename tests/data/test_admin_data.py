@@ -25,9 +25,9 @@ from models import (
 from services.data import imports
 from services.subscriptions import subscriptions
 from services.worker.runner import Worker
-from tests.conftest import csrf_token
 from tests.data.test_exports import add_subscriptions, read_csv
 from tests.data.test_imports import MAILCHIMP_FILES
+from tests.support import csrf_token
 
 DANGEROUS_NAME = "=cmd|' /C calc'!A0"
 

@@ -12,8 +12,8 @@ from extensions import db
 from models import ConsentAction, ConsentEvent
 from services.core.csv_safety import FORMULA_TRIGGERS
 from services.subscriptions import subscriptions
-from tests.conftest import csrf_token
 from tests.courses.test_enrollments import enrol
+from tests.support import csrf_token
 
 FORMULA = "=cmd|' /C calc'!A0"
 

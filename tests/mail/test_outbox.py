@@ -13,8 +13,8 @@ from models.base import utcnow
 from services.mail import outbox
 from services.mail.outbox_worker import claim_batch, drain
 from services.subscriptions import subscriptions
-from tests.conftest import TEST_DATABASE_URL, link_path, outbox_rows
 from tests.smtp_sink import SMTPSink
+from tests.support import TEST_DATABASE_URL, link_path, outbox_rows
 
 
 def test_mail_arrives_with_text_html_unsubscribe_headers_and_a_working_link(

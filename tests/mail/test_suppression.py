@@ -8,7 +8,7 @@ from extensions import db
 from models import OutboxStatus, Subscriber
 from services.mail.outbox_worker import drain
 from services.subscriptions import subscriptions
-from tests.conftest import outbox_rows
+from tests.support import outbox_rows
 
 
 def test_subscribing_a_suppressed_address_queues_no_mail(newsletter, origin, deliver):

@@ -16,7 +16,7 @@ from models import (
 from services.core.audit import Actor
 from services.privacy import privacy
 from services.subscriptions import subscriptions
-from tests.conftest import csrf_token
+from tests.support import csrf_token
 
 STAFF = Actor("owner@example.com")
 

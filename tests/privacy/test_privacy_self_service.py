@@ -1,7 +1,6 @@
 """Reader self-service at /privacy: a mailed link to download or erase one's data."""
 
 import json
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -25,9 +24,9 @@ from services.mail import outbox
 from services.privacy import privacy
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import ConsentOrigin
-from tests.conftest import csrf_token, link_path, outbox_rows
 from tests.courses.test_enrollments import confirm_token, enrol, form
 from tests.subscriptions.test_public_views import old_token
+from tests.support import csrf_token, link_path, outbox_rows, run_concurrently
 
 STAFF = Actor("owner@example.com")
 ADA, ADA_NAME = "ada@example.com", "Ada Lovelace-Reader"
@@ -300,25 +299,8 @@ def test_concurrent_erasures_of_seat_holders_promote_each_waiting_person_once(ap
     cohort = make_cohort(capacity=2)
     for email in ("one@example.com", "two@example.com", "three@example.com", "four@example.com"):
         enrollments.confirm(confirm_token(enrol(cohort, email, origin)), origin)
-    db.session.commit()  # end this thread's read transaction, so it sees what the threads write
-    errors, results = [], []
-    start = threading.Barrier(6)
-
-    def run(email):
-        with app.app_context():
-            try:
-                start.wait()
-                results.append(privacy.erase_address(STAFF, email, "test"))
-            except Exception as error:  # collected and asserted below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(email,)) for email in ["one@example.com", "two@example.com"] * 3]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_concurrently(app, lambda email: privacy.erase_address(STAFF, email, "test"),
+                                       [(email,) for email in ["one@example.com", "two@example.com"] * 3])
     assert errors == [] and sorted(results) == [False] * 4 + [True] * 2
     db.session.expire_all()
     assert [(e.email, e.status) for e in db.session.scalars(select(Enrollment).order_by(Enrollment.id))] == [

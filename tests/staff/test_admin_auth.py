@@ -14,8 +14,8 @@ from models.base import utcnow
 from services.core.audit import Actor
 from services.core.errors import Forbidden, InvalidInput
 from services.staff import staff
-from tests.conftest import STAFF_PASSWORD, csrf_token, sign_in
 from tests.console_pages import console_paths, is_download, seed_console
+from tests.support import STAFF_PASSWORD, csrf_token, sign_in
 
 SAME_ANSWER_FOR = "do not open an account"
 

@@ -12,8 +12,8 @@ from models import StaffSession
 from models.base import utcnow
 from services.core.audit import Actor
 from services.staff import staff
-from tests.conftest import STAFF_PASSWORD, csrf_token, sign_in
 from tests.staff.test_admin_auth import NEW_PASSWORD, as_a_new_request, change_password
+from tests.support import STAFF_PASSWORD, csrf_token, sign_in
 
 
 def copy_of_cookie(app, client):

@@ -10,8 +10,8 @@ from models import AuditEvent, ConsentEvent, OutboxMessage, Subscriber, Subscrip
 from services.data import exports
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import STAFF_FORM
-from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL, link_path
 from tests.courses.test_enrollments import enrol, fill
+from tests.support import ARTICLE_ORIGIN, ARTICLE_URL, link_path
 
 
 def bearer(token: str) -> dict:

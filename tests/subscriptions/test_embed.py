@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
-from tests.conftest import ARTICLE_ORIGIN, ARTICLE_URL
+from tests.support import ARTICLE_ORIGIN, ARTICLE_URL
 
 
 def count(model) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import ConsentEvent, Course, MailingList, OutboxMessage, Subscriber, Subscription
 from services.console import demo
-from tests.conftest import ARTICLE_ORIGIN, csrf_token
+from tests.support import ARTICLE_ORIGIN, csrf_token
 
 ARTICLE = f"{ARTICLE_ORIGIN}/2026/12/a-fresh-article"
 

@@ -11,8 +11,8 @@ from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
 from services.subscriptions import subscriptions
-from tests.conftest import ARTICLE_ORIGIN
 from tests.courses.test_enrollments import enrol, fill
+from tests.support import ARTICLE_ORIGIN
 
 EXAMPLES_PER_OPERATION = 25
 

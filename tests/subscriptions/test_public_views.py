@@ -10,7 +10,7 @@ from app import create_app
 from extensions import db
 from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
 from services.console import dashboard
-from tests.conftest import csrf_token, link_path, outbox_rows
+from tests.support import csrf_token, link_path, outbox_rows
 
 
 def post_subscribe(client, email, full_name="", **extra):

@@ -1,6 +1,5 @@
 """The subscription service: double opt-in, throttling, concurrency, tokens."""
 
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -9,7 +8,7 @@ from extensions import db
 from models import ConsentAction, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
 from services.core.errors import InvalidInput, InvalidToken, SignupsClosed
 from services.subscriptions import subscriptions
-from tests.conftest import link_path, outbox_rows
+from tests.support import link_path, outbox_rows, run_concurrently
 
 
 def only_subscription() -> Subscription:
@@ -76,25 +75,7 @@ def test_concurrent_identical_submissions_make_one_subscriber_and_one_mail(
         only_subscription().status = SubscriptionStatus.CONFIRMED
         db.session.query(OutboxMessage).delete()
         db.session.commit()
-    errors = []
-    start = threading.Barrier(20)
-
-    def submit():
-        with app.app_context():
-            try:
-                start.wait()
-                subscriptions.subscribe("race@example.com", "Racer", origin)
-            except Exception as error:  # collected and asserted below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=submit) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    _, errors = run_concurrently(app, lambda: subscriptions.subscribe("race@example.com", "Racer", origin), 20)
     assert errors == []
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 1
     assert db.session.scalar(select(func.count()).select_from(Subscription)) == 1

@@ -21,8 +21,8 @@ from services.core.audit import CLI
 from services.data import import_steps, imports
 from services.worker import schedule
 from services.worker.runner import Worker
-from tests.conftest import csrf_token
 from tests.servers import ROOT
+from tests.support import csrf_token
 
 ROWS = 50_000
 INVALID_EVERY = 5_000  # rows 1, 5001, 10001 …: ten invalid addresses
