@@ -22,7 +22,8 @@ def address_post_limit() -> str:
 def address_rate_key() -> str:
     """Rate-limit key: the normalised address posted, so one address cannot be
     flooded from many IPs. A post without an address is keyed by its IP."""
-    values = request.get_json(silent=True) if request.is_json else request.form
+    # A JSON body, a form, or (Mailchimp's JSONP GET) the query string.
+    values = request.get_json(silent=True) if request.is_json else request.form if request.form else request.args
     raw = values.get("email") or values.get("EMAIL") if isinstance(values, dict) else None
     if not isinstance(raw, str) or not raw.strip():
         return f"no-address:{request.remote_addr}"

@@ -7,6 +7,7 @@ from blueprints import cross_origin
 from blueprints.api.problems import invalid_fields, problem
 from blueprints.embed import bp
 from blueprints.embed.forms import EmbedForm, embed_formdata, is_mailchimp
+from blueprints.embed.mailchimp import mailchimp_list_slug
 from blueprints.errors import error_page
 from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
@@ -50,6 +51,8 @@ def subscribe():
         return error_page(403, "This form was sent from a site that may not post sign-ups here.")
     mailchimp = is_mailchimp(request.form)
     form = EmbedForm(formdata=embed_formdata(request.form, request.args))
+    if mailchimp and (audience_list := mailchimp_list_slug()):
+        form.list.data = audience_list
     framed = form.view.data == "frame"
     source, utm = cross_origin.article_source(form.source.data, request.form)
     if form.validate() and not form.filled_by_bot():
@@ -74,6 +77,10 @@ def subscribe():
         return redirect(next_url, 303)
     back = source if is_allowed(origin_of(source), cross_origin.allowed_origins()) else None
     return render_template("embed/thanks.html", framed=framed, back=back, message=cross_origin.THANKS)
+
+
+# Mailchimp's own path, so a Mailchimp form works with only its host changed (mailchimp.py).
+bp.add_url_rule("/subscribe/post", "mailchimp_post", subscribe, methods=["POST"])
 
 
 @bp.route("/embed/form")

@@ -30,6 +30,20 @@ class ListFields:
     description: str | None = ""
     is_public: bool = True
     welcome_text: str | None = ""
+    # The list's former Mailchimp audience (`u` and `id` of a Mailchimp form's action URL).
+    mailchimp_account_id: str | None = ""
+    mailchimp_audience_id: str | None = ""
+
+
+MAILCHIMP_ID = re.compile(r"[A-Za-z0-9]{1,40}")
+
+
+def _mailchimp_id(raw: str | None, field: str) -> str | None:
+    value = (raw or "").strip()
+    if value and not MAILCHIMP_ID.fullmatch(value):
+        raise InvalidInput(field, "Copy the value after u= or id= in your Mailchimp form's action URL: "
+                                  "letters and digits only.")
+    return value or None
 
 
 def _cleaned(fields: ListFields) -> dict:
@@ -48,14 +62,33 @@ def _cleaned(fields: ListFields) -> dict:
         "is_public": bool(fields.is_public),
         "welcome_text": clean_text(fields.welcome_text, field="welcome_text", label="Welcome text",
                                    max_length=10000, multiline=True),
+        "mailchimp_account_id": _mailchimp_id(fields.mailchimp_account_id, "mailchimp_account_id"),
+        "mailchimp_audience_id": _mailchimp_id(fields.mailchimp_audience_id, "mailchimp_audience_id"),
     }
 
 
-def _flush_unique_slug(session: Session) -> None:
+def _flush_unique_slug(session: Session, audience_id: str | None) -> None:
+    """Flush, naming the field another list already holds (slug or Mailchimp audience)."""
     try:
         session.flush()
     except IntegrityError:
+        session.rollback()
+        taken = audience_id is not None and session.scalar(
+            select(MailingList.id).where(MailingList.mailchimp_audience_id == audience_id))
+        if taken:
+            raise InvalidInput("mailchimp_audience_id", "Another list already has this Mailchimp audience.") from None
         raise InvalidInput("slug", "Another list already uses this slug.") from None
+
+
+def slug_for_mailchimp_audience(session: Session, account_id: str | None, audience_id: str | None) -> str | None:
+    """The slug of the list that carries this Mailchimp audience (`u`, `id`), or None."""
+    if not audience_id or not MAILCHIMP_ID.fullmatch(audience_id):
+        return None
+    found = session.execute(select(MailingList.slug, MailingList.mailchimp_account_id)
+                            .where(MailingList.mailchimp_audience_id == audience_id)).first()
+    if found is None or (found.mailchimp_account_id and found.mailchimp_account_id != account_id):
+        return None
+    return found.slug
 
 
 def create_list(actor: Actor, fields: ListFields) -> MailingList:
@@ -63,7 +96,7 @@ def create_list(actor: Actor, fields: ListFields) -> MailingList:
     with write_transaction() as session:
         mailing_list = MailingList(**values)
         session.add(mailing_list)
-        _flush_unique_slug(session)
+        _flush_unique_slug(session, values["mailchimp_audience_id"])
         audit.record(session, actor, "list.create", target=f"list:{mailing_list.id}",
                      details={"slug": mailing_list.slug, "public": mailing_list.is_public})
     return mailing_list
@@ -80,7 +113,7 @@ def update_list(actor: Actor, list_id: int, fields: ListFields) -> MailingList:
         changed = sorted(k for k, v in values.items() if getattr(mailing_list, k) != v)
         for key, value in values.items():
             setattr(mailing_list, key, value)
-        _flush_unique_slug(session)
+        _flush_unique_slug(session, values["mailchimp_audience_id"])
         audit.record(session, actor, "list.update", target=f"list:{mailing_list.id}",
                      details={"changed": changed})
     return mailing_list

@@ -13,3 +13,5 @@ class ListForm(FlaskForm):
     description = TextAreaField("Description", validators=[Length(max=2000)])
     is_public = BooleanField("Public: offered on the hosted form, the embeds and the preferences page")
     welcome_text = TextAreaField("Welcome text", validators=[Length(max=10000)])
+    mailchimp_account_id = StringField("Mailchimp account (u)", validators=[Length(max=40)])
+    mailchimp_audience_id = StringField("Mailchimp audience (id)", validators=[Length(max=40)])
