@@ -2,8 +2,9 @@
 
 import secrets
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 NAMING_CONVENTION = {
@@ -57,3 +58,7 @@ class UTCDateTime(TypeDecorator):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime}
+
+    if TYPE_CHECKING:
+        # Every model here maps one Table (DeclarativeBase allows any FromClause).
+        __table__: ClassVar[Table]

@@ -1,7 +1,7 @@
 """The JSON API, v1: the public sign-up endpoint and the staff API; every error is problem+json."""
 
 from flask import Blueprint
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from blueprints.api.problems import invalid_fields, problem
 from blueprints.api.requests import RequestRejected
@@ -13,7 +13,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.errorhandler(HTTPException)
 def http_problem(error: HTTPException):
     """Errors of API routes are problem details, not the HTML error page."""
-    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
+    allowed = error.valid_methods if isinstance(error, MethodNotAllowed) else None
+    headers = {"Allow": ", ".join(allowed)} if allowed else None
     return problem(error.code or 500, headers=headers)
 
 

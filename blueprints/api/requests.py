@@ -57,9 +57,9 @@ def only_query(*names: str) -> None:
 def int_arg(name: str, default: int | None, *, minimum: int, maximum: int | None = None) -> int:
     """A whole-number query parameter; required when there is no default."""
     raw = request.args.get(name)
-    if raw is None and default is None:
-        raise RequestRejected(invalid_fields({name: ["This query parameter is required."]}))
     if raw is None:
+        if default is None:
+            raise RequestRejected(invalid_fields({name: ["This query parameter is required."]}))
         return default
     try:
         value = int(raw)

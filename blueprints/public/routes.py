@@ -10,7 +10,7 @@ from blueprints.limits import address_post_limit, address_rate_key, public_post_
 from blueprints.public import bp
 from blueprints.public.forms import SubscribeForm
 from blueprints.requests import consent_origin
-from extensions import csrf, db, limiter
+from extensions import csrf, limiter
 from services.core.errors import InvalidInput, InvalidToken
 from services.core.transactions import read_session
 from services.data import scheduled_backups
@@ -118,10 +118,11 @@ def preferences_post(token):
 @bp.route("/healthz")
 def healthz():
     try:
-        db.session.execute(text("SELECT 1"))
-        last_backup = scheduled_backups.last_run(db.session)
+        database = read_session()
+        database.execute(text("SELECT 1"))
+        last_backup = scheduled_backups.last_run(database)
     except Exception:
-        db.session.rollback()
+        read_session().rollback()
         return {"status": "unavailable", "database": "down"}, 503
     # A failed backup shows here for monitoring, but the status stays 200: this process still
     # serves, and a load balancer that took it out of rotation would make an outage of it.

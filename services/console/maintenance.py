@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, exists, select, tuple_, update
 from models import ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
 from services.core import audit
-from services.core.transactions import write_transaction
+from services.core.transactions import rows_changed, write_transaction
 from services.data import imports
 from services.staff import staff_sessions
 
@@ -41,25 +41,28 @@ def purge(actor: audit.Actor = audit.CLI) -> PurgeResult:
         anonymised = 0
         if stale:
             # The consent trail stays (what happened, when, on which form) but no longer says who.
-            anonymised = session.execute(
+            anonymised = rows_changed(
+                session,
                 update(ConsentEvent)
                 .where(tuple_(ConsentEvent.subscriber_id, ConsentEvent.list_id).in_(stale))
-                .values(subscriber_id=None, ip=None, user_agent=None)
-            ).rowcount
+                .values(subscriber_id=None, ip=None, user_agent=None),
+            )
             session.execute(
                 delete(Subscription).where(tuple_(Subscription.subscriber_id, Subscription.list_id).in_(stale))
             )
-        orphans = session.execute(
+        orphans = rows_changed(
+            session,
             delete(Subscriber).where(
                 Subscriber.id.in_({subscriber_id for subscriber_id, _ in stale}),
                 ~exists().where(Subscription.subscriber_id == Subscriber.id),
-            )
-        ).rowcount if stale else 0
-        sent_mail = session.execute(
+            ),
+        ) if stale else 0
+        sent_mail = rows_changed(
+            session,
             delete(OutboxMessage).where(
                 and_(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < mail_cutoff)
-            )
-        ).rowcount
+            ),
+        )
         uploads = imports.discard_abandoned_uploads(session)
         ended_sessions = staff_sessions.purge_ended(session)
         result = PurgeResult(len(stale), orphans, anonymised, sent_mail, uploads, ended_sessions)

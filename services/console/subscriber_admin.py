@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import ConsentEvent, Subscriber, Subscription, SubscriptionStatus
@@ -67,13 +67,13 @@ def _after_prefix(prefix: str) -> str | None:
     return None
 
 
-def _text_match(session: Session, query: str):
+def _text_match(session: Session, query: str) -> ColumnElement[bool]:
     """Addresses that start with the query (an index serves that) or, unless the query
     has an "@", names that contain it anywhere; case-insensitively."""
     if session.get_bind().dialect.name == "postgresql":
         # LIKE 'p%' uses the text_pattern_ops index; '%p%' the trigram index.
         folded = _like_escape(query.lower())
-        address = func.lower(Subscriber.email).like(folded + "%", escape="\\")
+        address: ColumnElement[bool] = func.lower(Subscriber.email).like(folded + "%", escape="\\")
         if "@" in query:
             return address
         return or_(address, func.lower(Subscriber.full_name).like("%" + folded + "%", escape="\\"))

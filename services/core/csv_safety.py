@@ -4,7 +4,7 @@ a Core select that every export (subscribers, enrolments, …) shares."""
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 from sqlalchemy import String
 from sqlalchemy.engine import Engine
@@ -94,7 +94,7 @@ class CsvStream:
     def close(self) -> None:
         self._chunks.close()
 
-    def _generate(self, engine, statement, header, row_cells, bom) -> Iterator[bytes]:
+    def _generate(self, engine, statement, header, row_cells, bom) -> Generator[bytes, None, None]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, ExportDialect)
         completed = False

@@ -24,7 +24,7 @@ from models import Job, JobStatus
 from models.base import utcnow
 from services.core.errors import InvalidInput
 from services.core.lookup import get_or_raise
-from services.core.transactions import Executor, write_transaction
+from services.core.transactions import Executor, rows_changed, write_transaction
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 6 * 3600
@@ -91,9 +91,9 @@ class ClaimedJob:
             values["progress_total"] = total
         if message is not None:
             values["message"] = message[:MESSAGE_LENGTH]
-        renewed = session.execute(update(Job).where(
+        renewed = rows_changed(session, update(Job).where(
             Job.id == self.id, Job.status == JobStatus.RUNNING, Job.worker_id == self.worker_id,
-        ).values(**values)).rowcount
+        ).values(**values))
         if renewed != 1:
             raise LeaseLost(f"job {self.id} is no longer held by {self.worker_id}")
 
@@ -138,6 +138,9 @@ def any_abandoned(session: Session) -> bool:
     return session.scalar(_abandoned(utcnow()).with_only_columns(Job.id).limit(1)) is not None
 
 
+WORKER_STOPPED = "The worker running it stopped, and this was its last attempt."
+
+
 def expire_abandoned(session: Session) -> list[Job]:
     """Fail the running jobs whose worker's lease ran out on their last attempt, so that no
     job stays "running" without a live worker; returns them, for their kind's clean-up."""
@@ -145,7 +148,7 @@ def expire_abandoned(session: Session) -> list[Job]:
     abandoned = list(session.scalars(_abandoned(now).with_for_update(skip_locked=True)))
     for job in abandoned:
         job.status, job.finished_at, job.lease_expires_at, job.worker_id = JobStatus.FAILED, now, None, None
-        job.last_error = "The worker running it stopped, and this was its last attempt."
+        job.last_error = WORKER_STOPPED
     return abandoned
 
 
@@ -157,9 +160,9 @@ def _held(claimed: ClaimedJob):
 def succeed(session: Session, claimed: ClaimedJob, result: dict | None = None) -> None:
     """Mark the job done in the caller's transaction (that of its last piece of work)."""
     now = utcnow()
-    done = session.execute(_held(claimed).values(
+    done = rows_changed(session, _held(claimed).values(
         status=JobStatus.SUCCEEDED, result=result, finished_at=now, lease_expires_at=None, worker_id=None,
-    )).rowcount
+    ))
     if done != 1:
         raise LeaseLost(f"job {claimed.id} is no longer held by {claimed.worker_id}")
 
@@ -172,11 +175,11 @@ def fail(session: Session, claimed: ClaimedJob, error: str, *, final: bool = Fal
     now = utcnow()
     final = final or claimed.last_attempt
     delay = min(config["JOB_BACKOFF_SECONDS"] * 2 ** (claimed.attempts - 1), MAX_BACKOFF_SECONDS)
-    recorded = session.execute(_held(claimed).values(
+    recorded = rows_changed(session, _held(claimed).values(
         status=JobStatus.FAILED if final else JobStatus.QUEUED, last_error=error[:ERROR_LENGTH],
         run_after=now + timedelta(seconds=delay), lease_expires_at=None, worker_id=None,
         finished_at=now if final else None,
-    )).rowcount
+    ))
     return final and recorded == 1
 
 

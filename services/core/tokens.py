@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -64,6 +64,16 @@ def make_row_token(purpose: Purpose, row_id: int, link_key: str, **extra: int) -
     return make_token(purpose, {"i": row_id, "k": link_key, **extra})
 
 
+class KeyedRow(Protocol):
+    """A row that mailed links name: its link key (models/base.py link_key_column)."""
+
+    @property
+    def link_key(self) -> str: ...
+
+
+KeyedRowT = TypeVar("KeyedRowT", bound=KeyedRow)
+
+
 @dataclass(frozen=True)
 class RowLink:
     row_id: int
@@ -71,13 +81,14 @@ class RowLink:
     issued_at: datetime
     payload: dict
 
-    def check(self, row) -> None:
-        """Raise InvalidToken unless `row` (None if it has gone) carries this link's key:
+    def check(self, row: KeyedRowT | None) -> KeyedRowT:
+        """`row`, or InvalidToken unless it (None if it has gone) carries this link's key:
         an id alone may name a newer row that took the id of the one the link was for."""
         if row is None or not row.link_key or not hmac.compare_digest(
             row.link_key.encode(), self.link_key.encode()
         ):
             raise InvalidToken(NO_LONGER_VALID)
+        return row
 
 
 def read_row_token(purpose: Purpose, token: str, max_age: int | None = None) -> RowLink:

@@ -18,8 +18,9 @@ from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from extensions import db
 
@@ -163,5 +164,12 @@ def insert_unless_exists(session: Session, model: type, **values) -> bool:
     """INSERT … ON CONFLICT DO NOTHING: concurrent inserts of one key meet at its
     unique index and exactly one succeeds. Returns whether this one inserted."""
     insert = dialect_insert(session.get_bind().dialect)
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    return rows_changed(session, insert(model).values(**values).on_conflict_do_nothing()) == 1
+
+
+def rows_changed(executor: Executor, statement: Executable, parameters: dict | None = None) -> int:
+    """Run an INSERT, UPDATE or DELETE and return how many rows it changed. (A Session
+    declares a plain Result, without the count; for these statements it is a CursorResult.)"""
+    result = executor.execute(statement, parameters)
+    assert isinstance(result, CursorResult)
+    return result.rowcount

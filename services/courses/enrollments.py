@@ -22,7 +22,7 @@ from models.base import utcnow
 from services.core.errors import Closed, DomainError, InvalidInput, InvalidToken
 from services.core.links import external_url
 from services.core.tokens import Purpose, RowLink, issued_before, make_row_token, read_row_token
-from services.core.transactions import insert_unless_exists, read_session, write_transaction
+from services.core.transactions import insert_unless_exists, read_session, rows_changed, write_transaction
 from services.courses.calendar_invite import cohort_start_attachment
 from services.courses.courses import closed_message, has_started, long_date, published_course
 from services.courses.enrollment_details import (
@@ -75,9 +75,7 @@ def _read_link(purpose: Purpose, token: str) -> RowLink:
 def describe(purpose: Purpose, token: str) -> EnrollmentOutcome:
     """The enrolment a mailed link names, for the page a GET of the link shows."""
     link = _read_link(purpose, token)
-    enrollment = read_session().get(Enrollment, link.row_id)
-    link.check(enrollment)
-    return _outcome(enrollment)
+    return _outcome(link.check(read_session().get(Enrollment, link.row_id)))
 
 
 # -- mail -----------------------------------------------------------------------
@@ -130,10 +128,10 @@ def _lock_or_create(session: Session, cohort: Cohort, details: EnrollmentDetails
     created = insert_unless_exists(session, Enrollment, cohort_id=cohort.id, **dataclasses.asdict(details),
                                    status=EnrollmentStatus.PENDING, created_at=now, requested_at=now,
                                    status_changed_at=now)
-    enrollment = session.scalar(
+    enrollment = session.scalars(  # one row: inserted just now, or already there
         select(Enrollment).where(Enrollment.cohort_id == cohort.id,
                                  func.lower(Enrollment.email) == details.email.lower()).with_for_update()
-    )
+    ).one()
     if not created and enrollment.status not in HOLDING_A_PLACE:
         # A pending or cancelled request is renewed with what was typed this time.
         for name, value in dataclasses.asdict(details).items():
@@ -186,12 +184,13 @@ def lock_for_change(session: Session, enrollment_id: int) -> Enrollment | None:
 
 
 def take_seat(session: Session, cohort: Cohort) -> bool:
-    taken = session.execute(
+    taken = rows_changed(
+        session,
         update(Cohort)
         .where(Cohort.id == cohort.id, or_(Cohort.capacity.is_(None), Cohort.seats_taken < Cohort.capacity))
         .values(seats_taken=Cohort.seats_taken + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+        .execution_options(synchronize_session=False),
+    ) == 1
     session.expire(cohort, ["seats_taken"])
     return taken
 
@@ -226,7 +225,10 @@ def next_waitlist_position(session: Session, cohort: Cohort) -> int:
     return (last or 0) + 1
 
 
-def close_gap(session: Session, cohort: Cohort, vacated: int) -> None:
+def close_gap(session: Session, cohort: Cohort, vacated: int | None) -> None:
+    """Move up everyone behind the place `vacated` (None: no place in line, no gap)."""
+    if vacated is None:
+        return
     session.execute(
         update(Enrollment)
         .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.WAITLISTED,
@@ -265,8 +267,7 @@ def confirm(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """Confirm the address: a seat if one is free, otherwise the next place in line."""
     link = _read_link(Purpose.CONFIRM_ENROLLMENT, token)
     with write_transaction() as session:
-        enrollment = lock_for_change(session, link.row_id)
-        link.check(enrollment)
+        enrollment = link.check(lock_for_change(session, link.row_id))
         if enrollment.status in HOLDING_A_PLACE:
             return _outcome(enrollment, unchanged=True)
         if enrollment.status == EnrollmentStatus.CANCELLED or issued_before(link.issued_at, enrollment.cancelled_at):
@@ -315,8 +316,7 @@ def cancel(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """Cancel (idempotent). A freed seat goes to the first person on the waitlist."""
     link = _read_link(Purpose.CANCEL_ENROLLMENT, token)
     with write_transaction() as session:
-        enrollment = lock_for_change(session, link.row_id)
-        link.check(enrollment)
+        enrollment = link.check(lock_for_change(session, link.row_id))
         if not cancel_locked(session, enrollment, origin):
             return _outcome(enrollment, unchanged=True)
         return _outcome(enrollment)
@@ -337,8 +337,7 @@ def stop_optional_mail(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
     """List-Unsubscribe: no more optional mail about this enrolment; the place is kept."""
     link = _read_link(Purpose.STOP_COURSE_MAIL, token)
     with write_transaction() as session:
-        enrollment = session.get(Enrollment, link.row_id, with_for_update=True)
-        link.check(enrollment)
+        enrollment = link.check(session.get(Enrollment, link.row_id, with_for_update=True))
         unchanged = enrollment.optional_mail_stopped_at is not None
         if not unchanged:
             enrollment.optional_mail_stopped_at = utcnow()

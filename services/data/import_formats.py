@@ -283,14 +283,18 @@ class _Closing(io.BufferedIOBase):
         super().__init__()
         self._member, self._archive, self._left = member, archive, declared_size
 
+    @property
+    def name(self) -> str:  # what a TextIOWrapper around it is named
+        return self._member.name
+
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> bytes:
-        return self._counted(self._member.read(size))
+    def read(self, size: int | None = -1) -> bytes:
+        return self._counted(self._member.read(-1 if size is None else size))
 
-    def read1(self, size: int = -1) -> bytes:
-        return self._counted(self._member.read1(size))
+    def read1(self, size: int | None = -1) -> bytes:
+        return self._counted(self._member.read1(-1 if size is None else size))
 
     def _counted(self, data: bytes) -> bytes:
         self._left -= len(data)

@@ -105,24 +105,25 @@ def analyse(claimed: ClaimedJob) -> dict:
         with write_transaction() as session:
             claimed.checkpoint(session, done, total, "Checking the file")
 
-    refused = False
+    refused, total_rows = False, None
+    values: dict[str, object]
     try:
         report = dry_run(stored_file(path), column_map=column_map, progress=progress)
-        values = {"status": ImportStatus.ANALYSED, "analysis": asdict(report), "file_format": report.file_format,
-                  "total_rows": report.total_rows}
+        status, total_rows = ImportStatus.ANALYSED, report.total_rows
+        values = {"analysis": asdict(report), "file_format": report.file_format, "total_rows": total_rows}
     except UnknownColumns as error:
-        values = {"status": ImportStatus.NEEDS_COLUMNS,
-                  "analysis": {"columns": error.columns, "problem": error.message}}
+        status = ImportStatus.NEEDS_COLUMNS
+        values = {"analysis": {"columns": error.columns, "problem": error.message}}
     except (InvalidInput, NotFound) as error:
-        refused = True
-        values = {"status": ImportStatus.REFUSED, "failure": str(error), "finished_at": utcnow()}
+        refused, status = True, ImportStatus.REFUSED
+        values = {"failure": str(error), "finished_at": utcnow()}
     with write_transaction() as session:
-        claimed.checkpoint(session, values.get("total_rows"), values.get("total_rows"), "Checked")
+        claimed.checkpoint(session, total_rows, total_rows, "Checked")
         session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == ImportStatus.ANALYSING)
-                        .values(**values))
+                        .values(status=status, **values))
     if refused:
         discard_upload(path)  # a malformed file is not kept
-    return {"import_job": job_id, "status": values["status"].value}
+    return {"import_job": job_id, "status": status.value}
 
 
 def apply(claimed: ClaimedJob) -> dict:

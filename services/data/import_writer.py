@@ -107,7 +107,7 @@ def write_batch(session: Session, list_id: int, form: str, rows: list[ValidRow],
         select(Subscription.subscriber_id, Subscription.status).where(
             Subscription.list_id == list_id,
             Subscription.subscriber_id.in_([subscriber_id for subscriber_id, _ in subscribers.values()]))
-    ).all())
+    ).tuples().all())
     new_subscriptions, leaving, suppressing, events = [], [], [], []
     for key, row in unique.items():
         subscriber_id, suppressed_at = subscribers[key]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from models import ImportJob, ImportStatus, MailingList, Subscriber, Subscription, SubscriptionStatus
@@ -201,13 +201,15 @@ def run_import(job_id: int, claimed: ClaimedJob | None = None) -> ImportJob:
         checkpoint = _Checkpoint(job.processed_rows, Counts(job.created_count, job.updated_count,
                                                             job.skipped_count, job.invalid_count))
     try:
+        if list_id is None:  # the list was deleted after the import was queued
+            raise NotFound("The list this import was for no longer exists.")
         counts = _import_rows(job_id, plan_of(stored_file(path), column_map), list_id, checkpoint, claimed)
     except (jobs.Interrupted, jobs.LeaseLost):
         raise  # the import is resumed by whichever worker has the job
     except Exception as error:
         if claimed is None or claimed.last_attempt or isinstance(error, InvalidInput | NotFound):
             with write_transaction() as session:
-                job = session.get(ImportJob, job_id)
+                job = get_or_raise(session, ImportJob, job_id, f"There is no import job {job_id}.")
                 job.status, job.finished_at = ImportStatus.FAILED, utcnow()
                 job.failure = str(error) if isinstance(error, InvalidInput | NotFound) else \
                     "The import stopped on an error."
@@ -215,7 +217,7 @@ def run_import(job_id: int, claimed: ClaimedJob | None = None) -> ImportJob:
     with write_transaction() as session:
         if claimed:
             claimed.checkpoint(session, message="Imported")
-        job = session.get(ImportJob, job_id)
+        job = get_or_raise(session, ImportJob, job_id, f"There is no import job {job_id}.")
         job.status, job.finished_at = ImportStatus.DONE, utcnow()
         audit.record(session, Actor(job.actor, job.staff_user_id), AUDIT_ACTION, target=job.filename,
                      details={"job": job.id, "format": job.file_format, "list_id": job.list_id,
@@ -261,8 +263,9 @@ def _commit_batch(job_id, list_id, form, batch, counts: Counts, seen: int, error
             claimed.checkpoint(session, seen)
         if batch:
             write_batch(session, list_id, form, batch, counts, job_id)
-        progress = dict(processed_rows=seen, created_count=counts.created, updated_count=counts.updated,
-                        skipped_count=counts.skipped, invalid_count=counts.invalid)
+        progress: dict[str, int | ColumnElement[str]] = dict(
+            processed_rows=seen, created_count=counts.created, updated_count=counts.updated,
+            skipped_count=counts.skipped, invalid_count=counts.invalid)
         if invalid_rows := errors.getvalue():
             progress["errors_csv"] = ImportJob.errors_csv + invalid_rows
             errors.seek(0)

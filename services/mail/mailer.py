@@ -11,13 +11,12 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
 from pathlib import Path
+from typing import Protocol
 
 from email_validator import validate_email
 
-from models import OutboxMessage
 
-
-class _UrlListHeader(UnstructuredHeader):
+class _UrlListHeader(UnstructuredHeader, BaseHeader):
     """RFC 2369's List-Unsubscribe: angle-bracketed URLs. The standard folding turns a URL
     longer than a line (ours always are) into RFC 2047 encoded words, which mail clients
     do not read as a URL, so one-click unsubscribe would be lost. Keep it on one line: a
@@ -89,7 +88,28 @@ def ascii_domain(address: str) -> str:
     return validate_email(address, check_deliverability=False).ascii_email or address
 
 
-def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
+class QueuedMail(Protocol):
+    """What build_message reads of a queued mail: an outbox row, or a worker's claim of one."""
+
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def recipient_name(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text_body(self) -> str: ...
+    @property
+    def html_body(self) -> str: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def attachments(self) -> list[dict[str, str]]: ...
+
+
+def build_message(row: QueuedMail, sender: str) -> EmailMessage:
     local_part, _, domain = ascii_domain(row.recipient).rpartition("@")
     message = EmailMessage(policy=MAIL_POLICY if local_part.isascii() else UTF8_MAIL_POLICY)
     message["From"] = sender
@@ -193,19 +213,20 @@ class SMTPBackend:
     def _deliver(self, send) -> None:
         if self.connection is None:
             self.connection = self._connect()
+        connection = self.connection
         try:
-            send(self.connection)
+            send(connection)
         except (smtplib.SMTPServerDisconnected, OSError):
             self.close()
             raise
         except smtplib.SMTPException:
             # The connection may be mid-transaction; start the next mail clean.
-            self._reset()
+            self._reset(connection)
             raise
 
-    def _reset(self) -> None:
+    def _reset(self, connection: smtplib.SMTP) -> None:
         try:
-            self.connection.rset()
+            connection.rset()
         except (smtplib.SMTPException, OSError):
             self.close()
 

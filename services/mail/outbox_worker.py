@@ -7,7 +7,7 @@ claimed again when the lease ends. A resend keeps the row's Message-ID.
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -34,9 +34,29 @@ class DrainResult:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A message leased to this worker: what sending it needs (mailer.QueuedMail), and
+    its id and attempts for recording the outcome."""
+
+    id: int
+    attempts: int
+    message_id: str
+    recipient: str
+    recipient_name: str
+    subject: str
+    text_body: str
+    html_body: str
+    headers: dict[str, str]
+    attachments: list[dict[str, str]]
+
+
+_CLAIMED_COLUMNS = [OutboxMessage.__table__.c[column.name] for column in fields(ClaimedMessage)]
+
+
 @dataclass
 class Claim:
-    messages: list  # the claimed rows to send (id, attempts, recipient, subject, bodies…)
+    messages: list[ClaimedMessage]  # in id order
     held: int = 0
 
 
@@ -58,12 +78,11 @@ def claim_batch(limit: int, due_by: datetime | None = None) -> Claim:
             update(table).where(table.c.id.in_(leased.scalar_subquery()))
             .values(status=OutboxStatus.SENDING, attempts=table.c.attempts + 1,
                     locked_until=now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"]))
-            .returning(table.c.id, table.c.attempts, table.c.message_id, table.c.recipient,
-                       table.c.recipient_name, table.c.subject, table.c.text_body, table.c.html_body,
-                       table.c.headers, table.c.attachments)
+            .returning(*_CLAIMED_COLUMNS)
         ).all()
         held = _hold_back_suppressed(session, [row.id for row in rows])
-    return Claim([row for row in sorted(rows, key=lambda r: r.id) if row.id not in held], len(held))
+    claimed = [ClaimedMessage(*row) for row in sorted(rows, key=lambda r: r.id) if row.id not in held]
+    return Claim(claimed, len(held))
 
 
 SUPPRESSED = "Not sent: the address was suppressed after this mail was queued."

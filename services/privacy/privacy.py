@@ -5,7 +5,7 @@ import hmac
 from collections.abc import Collection
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import ConsentAction, ConsentEvent, Enrollment, OutboxMessage, Subscriber, Subscription
@@ -74,7 +74,7 @@ def _erase_one(session: Session, held: Holdings, actor: Actor, origin_form: str)
     origin = ConsentOrigin(form=origin_form)
     cancelled = [e.id for e in held.enrollments if enrollments.release_place(session, e, origin)]
     enrollment_ids = [e.id for e in held.enrollments]
-    theirs = [ConsentEvent.enrollment_id.in_(enrollment_ids)]
+    theirs: list[ColumnElement[bool]] = [ConsentEvent.enrollment_id.in_(enrollment_ids)]
     if held.subscriber is not None:
         theirs.append(ConsentEvent.subscriber_id == held.subscriber.id)
     session.execute(

@@ -67,7 +67,8 @@ def change_password(user_id: int, current_password: str | None, new_password: st
     # Argon2 is slow on purpose: verify and hash before the write lock is taken.
     if not _verify(hasher, user.password_hash, current_password or ""):
         with write_transaction() as session:
-            _count_failure(session, session.get(StaffUser, user_id, with_for_update=True), ip)
+            _count_failure(session, get_or_raise(session, StaffUser, user_id, "No such staff account.",
+                                                 for_update=True), ip)
         raise InvalidInput("current_password", "That is not your current password.")
     if _verify(hasher, user.password_hash, new_password):
         raise InvalidInput("new_password", "Choose a password different from the current one.")
@@ -132,13 +133,11 @@ def authenticate(raw_email: str | None, password: str | None, ip: str | None) ->
             select(StaffUser).where(func.lower(StaffUser.email) == email).with_for_update()
         )
         now = utcnow()
-        usable = user is not None and user.is_active and not (
-            user.locked_until and user.locked_until > now)
-        if not usable:
+        signed_in: StaffUser | None = None
+        if user is None or not user.is_active or (user.locked_until and user.locked_until > now):
             _verify(hasher, _dummy_hash(hasher), password)
-            signed_in = False
         elif _verify(hasher, user.password_hash, password):
-            signed_in = True
+            signed_in = user
             user.failed_logins = 0
             user.locked_until = None
             user.last_login_at = now
@@ -146,13 +145,12 @@ def authenticate(raw_email: str | None, password: str | None, ip: str | None) ->
                 user.password_hash = hasher.hash(password)
             audit.record(session, _actor(user, ip), "staff.sign_in")
         else:
-            signed_in = False
             _count_failure(session, user, ip)
     # Raised after the commit, so the failure count is kept.
-    if not signed_in:
+    if signed_in is None:
         raise SignInFailed("That email and password do not open an account, or the account "
                            "is locked after too many attempts. Try again later.")
-    return user
+    return signed_in
 
 
 def _count_failure(session: Session, user: StaffUser, ip: str | None) -> None:
@@ -179,8 +177,8 @@ def require_owner(session: Session, actor: Actor, refusal: str = "Only owners ma
 
 
 def _active_owners(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(StaffUser).where(
-        StaffUser.role == StaffRole.OWNER, StaffUser.is_active))
+    return session.scalars(select(func.count()).select_from(StaffUser).where(
+        StaffUser.role == StaffRole.OWNER, StaffUser.is_active)).one()
 
 
 def _change_account(actor: Actor, user_id: int, *, role: StaffRole | None = None,
@@ -221,4 +219,4 @@ def staff_accounts(session: Session) -> list[StaffUser]:
 
 
 def count_staff(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(StaffUser))
+    return session.scalars(select(func.count()).select_from(StaffUser)).one()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models import StaffSession, StaffUser
 from models.base import utcnow
 from models.staff import USER_AGENT_MAX_LENGTH
-from services.core.transactions import read_session, write_connection, write_transaction
+from services.core.transactions import read_session, rows_changed, write_connection, write_transaction
 from services.staff.api_tokens import hash_token
 
 # Only every this many seconds is a session's last use written, so a page view stays a read.
@@ -97,5 +97,5 @@ def purge_ended(session: Session) -> int:
     """Delete the sessions past their lifetime or idle too long; returns how many."""
     now = utcnow()
     idle = timedelta(seconds=current_app.config["STAFF_SESSION_IDLE_SECONDS"])
-    return session.execute(delete(StaffSession).where(
-        or_(StaffSession.expires_at <= now, StaffSession.last_seen_at <= now - idle))).rowcount
+    return rows_changed(session, delete(StaffSession).where(
+        or_(StaffSession.expires_at <= now, StaffSession.last_seen_at <= now - idle)))

@@ -241,8 +241,7 @@ def check_confirm_link(token: str) -> None:
 def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
     link = _confirm_link(token)
     with write_transaction() as session:
-        subscription = session.get(Subscription, link.row_id, with_for_update=True)
-        link.check(subscription)
+        subscription = link.check(session.get(Subscription, link.row_id, with_for_update=True))
         list_name = subscription.mailing_list.name
         if subscription.status == SubscriptionStatus.CONFIRMED:
             return ConfirmOutcome(list_name, already_confirmed=True)
@@ -311,7 +310,9 @@ def unsubscribe(token: str, origin: ConsentOrigin) -> str:
                 Subscription.list_id == target.list_id,
             ).with_for_update()
         )
-        target.link.check(subscription.subscriber if subscription is not None else None)
+        if subscription is None:  # a link to a list the reader is not (or no longer) on
+            raise InvalidToken(NO_LONGER_VALID)
+        target.link.check(subscription.subscriber)
         withdraw(session, subscription, origin)
         return subscription.mailing_list.name
 
@@ -341,13 +342,12 @@ def preferences(token: str) -> tuple[UnsubscribeTarget, list[ListPreference]]:
     """Every public list with this reader's state; the token proves the address."""
     target = check_unsubscribe_token(token)
     session = read_session()
-    subscriber = session.get(Subscriber, target.subscriber_id)
-    target.link.check(subscriber)
+    subscriber = target.link.check(session.get(Subscriber, target.subscriber_id))
     target = replace(target, email=subscriber.email)
     statuses = dict(session.execute(
         select(Subscription.list_id, Subscription.status)
         .where(Subscription.subscriber_id == target.subscriber_id)
-    ).all())
+    ).tuples().all())
     return target, [
         ListPreference(lst.id, lst.name, lst.description, statuses.get(lst.id))
         for lst in public_lists(session)
@@ -359,8 +359,7 @@ def update_preferences(token: str, wanted_list_ids: set[int], origin: ConsentOri
     token shows that this person reads mail at the address."""
     target = check_unsubscribe_token(token)
     with write_transaction() as session:
-        subscriber = session.get(Subscriber, target.subscriber_id, with_for_update=True)
-        target.link.check(subscriber)
+        subscriber = target.link.check(session.get(Subscriber, target.subscriber_id, with_for_update=True))
         existing = {s.list_id: s for s in session.scalars(
             select(Subscription).where(Subscription.subscriber_id == subscriber.id)
         )}

@@ -82,7 +82,7 @@ class Worker:
             for job in jobs.expire_abandoned(session):
                 kind = self.kinds.get(job.kind)
                 if kind and kind.abandon:
-                    kind.abandon(session, job.payload, job.last_error)
+                    kind.abandon(session, job.payload, jobs.WORKER_STOPPED)
 
     def run_once(self) -> PassResult:
         """Everything due now: mail, the schedule's due tasks, then jobs until none is due."""

@@ -20,7 +20,13 @@ from models import ScheduledTask
 from models.base import utcnow
 from services.console import dashboard, maintenance
 from services.core.audit import Actor
-from services.core.transactions import database_engine, dialect_insert, read_session, write_transaction
+from services.core.transactions import (
+    database_engine,
+    dialect_insert,
+    read_session,
+    rows_changed,
+    write_transaction,
+)
 from services.data import scheduled_backups
 
 log = logging.getLogger(__name__)
@@ -98,12 +104,12 @@ TASKS: tuple[Task, ...] = (
 def _due(tasks: tuple[Task, ...], now: datetime) -> list[Task]:
     """The tasks whose time has come; a task seen for the first time gets its row
     (concurrent workers: one insert wins). Read first, so that an idle pass writes nothing."""
-    next_runs = dict(read_session().execute(select(ScheduledTask.name, ScheduledTask.next_run_at)).all())
+    next_runs = dict(read_session().execute(select(ScheduledTask.name, ScheduledTask.next_run_at)).tuples().all())
     read_session().rollback()
     missing = [task for task in tasks if task.name not in next_runs]
     if missing:
         _add_rows(missing, now)
-        next_runs |= dict(read_session().execute(select(ScheduledTask.name, ScheduledTask.next_run_at)).all())
+        next_runs |= dict(read_session().execute(select(ScheduledTask.name, ScheduledTask.next_run_at)).tuples().all())
         read_session().rollback()
     return [task for task in tasks if next_runs[task.name] <= now]
 
@@ -119,11 +125,12 @@ def _add_rows(missing: list[Task], now: datetime) -> None:
 def _take(task: Task, now: datetime) -> bool:
     """Move the task's next run on from a moment already past; True if this worker did."""
     with write_transaction() as session:
-        return session.execute(
+        return rows_changed(
+            session,
             update(ScheduledTask)
             .where(ScheduledTask.name == task.name, ScheduledTask.next_run_at <= now)
-            .values(next_run_at=task.when.after(now), lease_until=now + TASK_LEASE, last_started_at=now)
-        ).rowcount == 1
+            .values(next_run_at=task.when.after(now), lease_until=now + TASK_LEASE, last_started_at=now),
+        ) == 1
 
 
 def _finish(task: Task, duration: float, error: str | None) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField
@@ -10,7 +12,7 @@ from models import MailingList
 from services.data.exports import STATUSES
 
 
-def _list_choices(mailing_lists: list[MailingList], empty: str) -> list[SelectChoice]:
+def _list_choices(mailing_lists: Sequence[MailingList], empty: str) -> list[SelectChoice]:
     return [SelectChoice("", empty)] + [SelectChoice(m.slug, m.name) for m in mailing_lists]
 
 
@@ -25,7 +27,7 @@ class ExportForm(FlaskForm):
                                  choices=[SelectChoice(s, s.title()) for s in STATUSES])
     bom = BooleanField("Start with a byte order mark (for Excel)", false_values=("", "0"))
 
-    def with_lists(self, mailing_lists: list[MailingList]) -> ExportForm:
+    def with_lists(self, mailing_lists: Sequence[MailingList]) -> ExportForm:
         self.list.choices = _list_choices(mailing_lists, "Every list")
         return self
 
@@ -34,6 +36,6 @@ class ImportUploadForm(FlaskForm):
     file = FileField("File", validators=[FileRequired("Choose a file to import.")])
     list = SelectField("Import into list", validators=[Optional()])
 
-    def with_lists(self, mailing_lists: list[MailingList]) -> ImportUploadForm:
+    def with_lists(self, mailing_lists: Sequence[MailingList]) -> ImportUploadForm:
         self.list.choices = _list_choices(mailing_lists, "The default list")
         return self
