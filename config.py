@@ -71,6 +71,19 @@ class Config:
     # The From address; its name is the publication's sender name unless the console sets one.
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "roster@localhost")
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+    # The envelope sender (Return-Path) where bounces go, e.g. bounces@bounce.example.com:
+    # each mail is sent from bounces+<signed mail id>@bounce.example.com (VERP), so a bounce
+    # names its mail and recipient. Unset: the envelope sender is the From address.
+    BOUNCE_ADDRESS = os.environ.get("BOUNCE_ADDRESS", "").strip()
+    # Soft bounces of this many different mails within the window suppress the address.
+    SOFT_BOUNCE_LIMIT = max(1, int(os.environ.get("SOFT_BOUNCE_LIMIT", "5")))
+    SOFT_BOUNCE_WINDOW_DAYS = max(1, int(os.environ.get("SOFT_BOUNCE_WINDOW_DAYS", "30")))
+    # Bounce and complaint webhooks (POST /hooks/bounces/<provider>): Mailgun's webhook
+    # signing key; SendGrid's signed event webhook verification key (base64 public key).
+    MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
+    SENDGRID_WEBHOOK_PUBLIC_KEY = os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+    # A signed webhook older than this (seconds) is refused: a captured one cannot be replayed.
+    BOUNCE_WEBHOOK_MAX_AGE_SECONDS = int(os.environ.get("BOUNCE_WEBHOOK_MAX_AGE_SECONDS", "600"))
 
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
     OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS", "30"))

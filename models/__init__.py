@@ -5,6 +5,7 @@ from models.aggregates import CachedAggregate
 from models.api_tokens import ApiToken, ApiTokenScope
 from models.backups import BackupRun
 from models.base import Base
+from models.bounces import BounceEvent, BounceKind, Suppression, SuppressionReason
 from models.campaigns import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from models.consent import ConsentAction, ConsentEvent
 from models.courses import Cohort, Course, CourseFormat, Enrollment, EnrollmentStatus
@@ -22,6 +23,8 @@ __all__ = [
     "AuditEvent",
     "BackupRun",
     "Base",
+    "BounceEvent",
+    "BounceKind",
     "CachedAggregate",
     "Campaign",
     "CampaignRecipient",
@@ -50,4 +53,6 @@ __all__ = [
     "Subscriber",
     "Subscription",
     "SubscriptionStatus",
+    "Suppression",
+    "SuppressionReason",
 ]

@@ -23,6 +23,10 @@ class ConsentAction(enum.StrEnum):
     IMPORTED_OPTIN = "imported_optin"
     IMPORTED_CONFIRM = "imported_confirm"
     IMPORTED_UNSUBSCRIBE = "imported_unsubscribe"
+    # The address was put on the suppression list (a hard bounce, repeated soft bounces, a
+    # complaint, staff); `form` says which ("bounce:smtp", "complaint:arf", "admin").
+    SUPPRESSED = "suppressed"
+    UNSUPPRESSED = "unsuppressed"
 
 
 IMPORTED_ACTIONS = (ConsentAction.IMPORTED_OPTIN, ConsentAction.IMPORTED_CONFIRM, ConsentAction.IMPORTED_UNSUBSCRIBE)

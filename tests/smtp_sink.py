@@ -28,6 +28,14 @@ class SMTPSink:
         # Set to an SMTP status line ("451 ...") to make the server refuse mail.
         self.reply_with: str | None = None
         self.delay_seconds = 0.0  # a slow server, for drills that interrupt a batch
+        # Recipients refused at RCPT TO, by lower-cased address: the reply ("550 5.1.1 ...").
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if reply := self.refuse.get(address.lower()):
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay_seconds:

@@ -151,7 +151,7 @@ class ConsoleBackend:
     def __exit__(self, *exc):
         return False
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, envelope_sender: str | None = None) -> None:
         headers = "".join(f"{name}: {message[name]}\n" for name in CONSOLE_HEADERS if message[name])
         text_part = message.get_body(("plain",))
         text = text_part.get_content() if text_part is not None else "(no text part)\n"
@@ -173,7 +173,7 @@ class FileBackend(ConsoleBackend):
         self.directory = Path(config["MAIL_FILE_DIR"])
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, envelope_sender: str | None = None) -> None:
         name = message["Message-ID"].strip("<>").replace("/", "_")
         (self.directory / f"{name}.eml").write_bytes(message.as_bytes())
 
@@ -202,8 +202,9 @@ class SMTPBackend:
             connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
         return connection
 
-    def send(self, message: EmailMessage) -> None:
-        self._deliver(lambda connection: connection.send_message(message))
+    def send(self, message: EmailMessage, envelope_sender: str | None = None) -> None:
+        """`envelope_sender`: the Return-Path bounces go to (VERP); None: the From address."""
+        self._deliver(lambda connection: connection.send_message(message, from_addr=envelope_sender))
 
     def send_raw(self, sender: str, recipient: str, data: bytes, *, smtputf8: bool = False) -> None:
         """A mail already in bytes (a campaign's, filled in per recipient)."""

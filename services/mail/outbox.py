@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, column, exists, func, insert, select, text
+from sqlalchemy import Integer, bindparam, column, exists, func, insert, or_, select, text
 
 from models import OutboxMessage, OutboxStatus, Subscriber
 from models.base import UTCDateTime, utcnow
 from services.core import publication
 from services.core.links import external_url, mail_domain
 from services.core.transactions import Executor
+from services.mail.suppression import listed
 
 # Mails anyone can cause by typing someone's address, one category per purpose: the
 # newsletter's confirmation, the enrolment's, and the privacy link. Each purpose has its
@@ -135,10 +136,11 @@ def opt_in_mail_allowed(session: Executor, recipient: str, category: str = OPT_I
 
 
 def suppressed_address(address):
-    """A SQL condition: `address` (a column or a value) belongs to a suppressed subscriber.
-    Both sides go through the database's lower(), as the unique index on addresses does."""
-    return exists().where(func.lower(Subscriber.email) == func.lower(address),
-                          Subscriber.suppressed_at.is_not(None))
+    """A SQL condition: `address` (a column or a value) is on the suppression list, or
+    belongs to a suppressed subscriber. Both sides go through the database's lower(), as
+    the unique index on addresses does."""
+    return or_(listed(address), exists().where(func.lower(Subscriber.email) == func.lower(address),
+                                               Subscriber.suppressed_at.is_not(None)))
 
 
 def is_suppressed(session: Executor, recipient: str) -> bool:

@@ -14,12 +14,12 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import OutboxMessage, OutboxStatus
+from models import BounceKind, OutboxMessage, OutboxStatus
 from models.base import utcnow
 from services.core import publication
 from services.core.transactions import write_transaction
-from services.mail import outbox
-from services.mail.mailer import backend_for, build_message
+from services.mail import bounces, outbox, refusals, verp
+from services.mail.mailer import ascii_domain, backend_for, build_message
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 6 * 3600
@@ -100,27 +100,37 @@ def _hold_back_suppressed(session: Session, claimed_ids: list[int]) -> set[int]:
         .returning(OutboxMessage.id)))
 
 
-def _record(sent_ids: list[int], failures: list[tuple[int, int, str]]) -> int:
-    """Store a batch's outcome; return how many messages were given up."""
+@dataclass(frozen=True)
+class Failure:
+    message_id: int
+    attempts: int
+    error: str
+    permanent: bool = False  # refused for good (5xx): not tried again
+
+
+def _record(sent_ids: list[int], failures: list[Failure], bounced: list[bounces.Bounce]) -> int:
+    """Store a batch's outcome and the bounces it met; return how many messages were given up."""
     config = current_app.config
     now = utcnow()
     gave_up = 0
     with write_transaction() as session:
+        for bounce in bounced:
+            bounces.record(session, bounce)
         if sent_ids:
             session.execute(
                 update(OutboxMessage).where(OutboxMessage.id.in_(sent_ids))
                 .values(status=OutboxStatus.SENT, sent_at=now, locked_until=None, last_error=None)
             )
-        for message_id, attempts, error in failures:
-            final = attempts >= config["OUTBOX_MAX_ATTEMPTS"]
+        for failure in failures:
+            final = failure.permanent or failure.attempts >= config["OUTBOX_MAX_ATTEMPTS"]
             gave_up += final
-            delay = min(config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+            delay = min(config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (failure.attempts - 1), MAX_BACKOFF_SECONDS)
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+                update(OutboxMessage).where(OutboxMessage.id == failure.message_id).values(
                     status=OutboxStatus.FAILED if final else OutboxStatus.QUEUED,
                     next_attempt_at=now + timedelta(seconds=delay),
                     locked_until=None,
-                    last_error=error[:2000],
+                    last_error=failure.error[:2000],
                 )
             )
     return gave_up
@@ -142,24 +152,36 @@ def drain(max_batches: int | None = None, stop: threading.Event | None = None) -
         result.held += claim.held
         if not claim.messages:
             continue
-        sent_ids, failures = [], []
+        sent_ids: list[int] = []
+        failures: list[Failure] = []
+        bounced: list[bounces.Bounce] = []
         sender = publication.sender(config["MAIL_DEFAULT_SENDER"])
         with backend_for(config) as backend:
             for row in claim.messages:
                 try:
                     # Built here, so that a mail that cannot be built fails alone, as a
                     # refused one does, rather than holding up every mail after it.
-                    backend.send(build_message(row, sender))
-                except Exception as error:  # any failure is retried later
+                    backend.send(build_message(row, sender), envelope_sender=verp.envelope_sender(verp.OUTBOX, row.id))
+                except Exception as error:  # retried later, unless refused for good
                     log.warning("sending outbox message %s failed: %s", row.id, error)
-                    failures.append((row.id, row.attempts, f"{type(error).__name__}: {error}"))
+                    failures.append(_failure(row, error, bounced))
                     result.errors.append(str(error))
                 else:
                     sent_ids.append(row.id)
-        result.gave_up += _record(sent_ids, failures)
+        result.gave_up += _record(sent_ids, failures, bounced)
         result.sent += len(sent_ids)
         result.failed_attempts += len(failures)
     return result
+
+
+def _failure(row, error: Exception, bounced: list[bounces.Bounce]) -> Failure:
+    """The failure to record; a refusal of the recipient is a bounce too (5xx hard, 4xx soft)."""
+    refused = refusals.refusal(error, ascii_domain(row.recipient))
+    if refused is None:
+        return Failure(row.id, row.attempts, f"{type(error).__name__}: {error}")
+    bounced.append(bounces.Bounce(row.recipient, BounceKind.HARD if refused.permanent else BounceKind.SOFT,
+                                  "smtp", str(refused), row.message_id))
+    return Failure(row.id, row.attempts, f"Refused: {refused}", permanent=refused.permanent)
 
 
 def run_forever(poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:

@@ -1,0 +1,106 @@
+"""The suppression list: addresses never mailed again, with why.
+
+One row per lower-cased address (models.bounces.Suppression), whether or not a subscriber
+has it; a subscriber with the address also carries the flag (Subscriber.suppressed_at),
+which sign-ups and campaign fan-outs read. Both change together, here.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from models import ConsentAction, ConsentEvent, Subscriber, Suppression, SuppressionReason
+from models.base import utcnow
+from services.core import audit
+from services.core.audit import Actor
+from services.core.csv_safety import csv_timestamp
+from services.core.pagination import Page, keyset_page
+from services.core.transactions import Executor, dialect_insert, rows_changed
+
+DETAIL_LENGTH = 1000
+SEARCH_LENGTH = 320
+
+
+def normalised(address: str) -> str:
+    return address.strip().lower()
+
+
+def _dialect(executor: Executor):
+    return executor.get_bind().dialect if isinstance(executor, Session) else executor.dialect
+
+
+def record_consent(executor: Executor, action: ConsentAction, form: str, subscriber_ids: list[int],
+                   list_ids: dict[int, list[int]] | None = None) -> None:
+    """The consent trail's entry for a change made by the mail system rather than by a
+    reader at a form: one per subscriber, or per subscription when `list_ids` says which."""
+    rows = [{"subscriber_id": sid, "list_id": list_id, "action": action, "form": form}
+            for sid in subscriber_ids for list_id in ((list_ids or {}).get(sid) or [None])]
+    if rows:
+        executor.execute(insert(ConsentEvent.__table__), rows)
+
+
+def suppress(executor: Executor, address: str, reason: SuppressionReason, *, detail: str = "",
+             created_by: str = "", at: datetime | None = None) -> bool:
+    """Put `address` on the list (once: a second call keeps the first reason), flag its
+    subscriber and note it in their consent trail. Returns whether it was added now."""
+    address, at = normalised(address), at or utcnow()
+    added = rows_changed(executor, dialect_insert(_dialect(executor))(Suppression).values(
+        address=address, reason=reason, detail=detail[:DETAIL_LENGTH], created_at=at,
+        created_by=created_by[:200]).on_conflict_do_nothing()) == 1
+    flagged = list(executor.scalars(
+        update(Subscriber).where(func.lower(Subscriber.email) == address, Subscriber.suppressed_at.is_(None))
+        .values(suppressed_at=at, suppression_reason=reason.value).returning(Subscriber.id)))
+    record_consent(executor, ConsentAction.SUPPRESSED, f"{reason.value}:{created_by}"[:40], flagged)
+    return added
+
+
+def unsuppress(session: Session, actor: Actor, address: str) -> bool:
+    """Take `address` off the list (an owner's decision, audited); it may be mailed again."""
+    address = normalised(address)
+    removed = session.execute(delete(Suppression).where(Suppression.address == address)
+                              .returning(Suppression.reason)).scalar()
+    if removed is None:
+        return False
+    cleared = list(session.scalars(
+        update(Subscriber).where(func.lower(Subscriber.email) == address, Subscriber.suppressed_at.is_not(None))
+        .values(suppressed_at=None, suppression_reason=None).returning(Subscriber.id)))
+    record_consent(session, ConsentAction.UNSUPPRESSED, "admin", cleared)
+    audit.record(session, actor, "suppression.remove", target=address, details={"reason": str(removed)})
+    return True
+
+
+def add_by_staff(session: Session, actor: Actor, address: str, note: str) -> bool:
+    added = suppress(session, address, SuppressionReason.STAFF, detail=note, created_by=actor.label)
+    if added:
+        audit.record(session, actor, "suppression.add", target=normalised(address), details={"note": note[:200]})
+    return added
+
+
+def listed(address) -> object:
+    """A SQL condition: `address` (a column or a value) is on the list."""
+    return select(Suppression.id).where(Suppression.address == func.lower(address)).exists()
+
+
+def _matching(query: str) -> Select:
+    statement = select(Suppression)
+    query = normalised(query)[:SEARCH_LENGTH]
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(Suppression.address.like(f"%{escaped}%", escape="\\"))
+    return statement
+
+
+def search(session: Session, query: str = "", cursor: str | None = None) -> Page:
+    """A page of the list, newest first, the addresses containing `query`."""
+    return keyset_page(session, _matching(query), (Suppression.created_at, Suppression.id), cursor,
+                       key_of=lambda s: (s.created_at, s.id))
+
+
+EXPORT_HEADER = ("address", "reason", "detail", "created_at", "created_by")
+
+
+def export_statement() -> Select:
+    return select(Suppression.address, Suppression.reason, Suppression.detail,
+                  csv_timestamp(Suppression.created_at), Suppression.created_by).order_by(Suppression.id)
