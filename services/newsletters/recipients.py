@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from models import (
@@ -89,9 +89,15 @@ def claim(session: Executor, campaign_id: int, list_id: int, limit: int) -> tupl
     return sorted(claimed, key=lambda c: c.id), len(rows) - len(claimed)
 
 
+# Built once: asked before every mail, so its cache key is computed once, not per mail.
+_RECEIVING = select(still_receiving(bindparam("list_id"), bindparam("subscriber_id")))
+_MARK_SENT = update(_RECIPIENTS).where(_RECIPIENTS.c.id.in_(bindparam("ids", expanding=True))).values(
+    status=RecipientStatus.SENT, sent_at=bindparam("now"), locked_until=None, last_error=None)
+
+
 def receiving_now(connection: Connection, list_id: int, subscriber_id: int) -> bool:
     """Asked just before each mail goes: an unsubscribe committed since the claim stops it."""
-    return connection.scalar(select(still_receiving(list_id, subscriber_id)))
+    return connection.scalar(_RECEIVING, {"list_id": list_id, "subscriber_id": subscriber_id})
 
 
 @dataclass(frozen=True)
@@ -109,8 +115,7 @@ def record(connection: Connection, outcomes: list[Outcome]) -> None:
     now = utcnow()
     sent = [o.recipient_id for o in outcomes if o.error is None]
     if sent:
-        connection.execute(update(_RECIPIENTS).where(_RECIPIENTS.c.id.in_(sent)).values(
-            status=RecipientStatus.SENT, sent_at=now, locked_until=None, last_error=None))
+        connection.execute(_MARK_SENT, {"ids": sent, "now": now})
     for outcome in outcomes:
         if outcome.error is None:
             continue
