@@ -11,7 +11,7 @@ from services.worker.runner import Worker
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="Do everything due (mail, scheduled tasks, jobs), then exit.")
+@click.option("--once", is_flag=True, help="Do everything due (mail, scheduled tasks, jobs, newsletters), then exit.")
 @with_appcontext
 def worker_command(once: bool) -> None:
     """Deliver mail, run jobs and keep the schedule (runs until stopped unless --once)."""
@@ -25,7 +25,8 @@ def worker_command(once: bool) -> None:
     signal.signal(signal.SIGINT, stop)
     if once:
         result = worker.run_once()
-        click.echo(f"sent {result.mails_sent} mails ({result.mail_failures} failed attempts), "
+        click.echo(f"sent {result.mails_sent} mails ({result.mail_failures} failed attempts) and "
+                   f"{result.newsletter_mails_sent} newsletter mails, "
                    f"ran {result.jobs_run} jobs, scheduled tasks: {', '.join(result.tasks_run) or 'none due'}")
         return
     click.echo(f"worker {worker.worker_id} started", err=True)
