@@ -6,6 +6,7 @@ from flask import Flask
 def register_commands(app: Flask) -> None:
     from commands.admin import admin_cli
     from commands.api_tokens import api_tokens_cli
+    from commands.bounces import bounces_cli
     from commands.campaigns import campaigns_cli
     from commands.courses import cohorts_cli, courses_cli
     from commands.data import data_cli
@@ -27,3 +28,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(jobs_command)
     app.cli.add_command(data_cli)
     app.cli.add_command(campaigns_cli)
+    app.cli.add_command(bounces_cli)
