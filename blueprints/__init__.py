@@ -26,6 +26,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.courses import routes as course_routes  # noqa: F401
     from blueprints.embed import bp as embed_bp
     from blueprints.embed import routes as embed_routes  # noqa: F401
+    from blueprints.hooks import bp as hooks_bp
+    from blueprints.hooks import routes as hook_routes  # noqa: F401
     from blueprints.newsletters import bp as newsletters_bp
     from blueprints.newsletters import routes as newsletter_routes  # noqa: F401
     from blueprints.public import bp as public_bp
@@ -33,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(embed_bp)
+    app.register_blueprint(hooks_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(newsletters_bp)

@@ -47,7 +47,7 @@ class Bounce:
 def record(executor: Executor, bounce: Bounce) -> bool:
     """Record `bounce` in the caller's transaction; return whether the address is now
     suppressed because of it."""
-    address, at = suppression.normalised(bounce.address), bounce.at or utcnow()
+    address, at = suppression.normalised(bounce.address)[:320], bounce.at or utcnow()
     reason = bounce.reason[:REASON_LENGTH]
     subscriber_id = executor.scalar(select(Subscriber.id).where(func.lower(Subscriber.email) == address))
     executor.execute(insert(BounceEvent.__table__), [dict(

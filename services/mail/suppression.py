@@ -45,7 +45,7 @@ def suppress(executor: Executor, address: str, reason: SuppressionReason, *, det
              created_by: str = "", at: datetime | None = None) -> bool:
     """Put `address` on the list (once: a second call keeps the first reason), flag its
     subscriber and note it in their consent trail. Returns whether it was added now."""
-    address, at = normalised(address), at or utcnow()
+    address, at = normalised(address)[:320], at or utcnow()
     added = rows_changed(executor, dialect_insert(_dialect(executor))(Suppression).values(
         address=address, reason=reason, detail=detail[:DETAIL_LENGTH], created_at=at,
         created_by=created_by[:200]).on_conflict_do_nothing()) == 1
