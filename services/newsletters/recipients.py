@@ -26,6 +26,7 @@ from models import (
 )
 from models.base import utcnow
 from services.core.transactions import Executor
+from services.mail.bounces import Bounce
 
 _RECIPIENTS = CampaignRecipient.__table__
 NOT_SUBSCRIBED = "Not sent: unsubscribed or suppressed before the mail went out."
@@ -107,6 +108,7 @@ class Outcome:
     error: str | None = None  # None: sent
     permanent: bool = False  # refused for good (5xx), or no longer subscribed
     skipped: bool = False
+    bounce: Bounce | None = None  # the recipient refused (5xx hard, 4xx soft): recorded with the outcome
 
 
 def record(connection: Connection, outcomes: list[Outcome]) -> None:

@@ -10,18 +10,19 @@ asked again, so an unsubscribe committed after the claim stops the mail.
 
 import logging
 import queue
-import smtplib
 import threading
 import time
 
 from flask import Flask, current_app
 from sqlalchemy.engine import Connection
 
+from models import BounceKind
 from services.core import publication
 from services.core.transactions import database_engine
+from services.mail import bounces, refusals, verp
 from services.mail.mailer import ascii_domain, backend_for
 from services.newsletters import recipients
-from services.newsletters.mail import CampaignMail, Recipient
+from services.newsletters.mail import CampaignMail, Recipient, message_id
 from services.newsletters.recipients import Claimed, Outcome
 from services.subscriptions.subscriptions import unsubscribe_url
 
@@ -97,12 +98,9 @@ class Recorder:
             if self.postgresql:
                 self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             recipients.record(self.connection, group)
-
-
-def _permanent(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
-    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+            for outcome in group:
+                if outcome.bounce is not None:
+                    bounces.record(self.connection, outcome.bounce)
 
 
 class CampaignSender:
@@ -176,11 +174,21 @@ class CampaignSender:
             data, smtputf8 = self.mail.fill(Recipient(
                 item.subscriber_id, item.email, item.name,
                 unsubscribe_url(item.subscriber_id, item.link_key, self.list_id)))
-            backend.send_raw(self.mail.envelope_sender, ascii_domain(item.email), data, smtputf8=smtputf8)
+            envelope_sender = verp.envelope_sender(verp.CAMPAIGN_RECIPIENT, item.id) or self.mail.envelope_sender
+            backend.send_raw(envelope_sender, ascii_domain(item.email), data, smtputf8=smtputf8)
         except Exception as error:  # retried, or given up if refused for good
             log.warning("campaign %s to recipient %s failed: %s", self.mail.campaign_id, item.id, error)
-            return Outcome(item.id, item.attempts, f"{type(error).__name__}: {error}", permanent=_permanent(error))
+            return self._failure(item, error)
         return Outcome(item.id, item.attempts)
+
+    def _failure(self, item: Claimed, error: Exception) -> Outcome:
+        """A refusal of the recipient is a bounce too: 5xx hard (not tried again), 4xx soft."""
+        refused = refusals.refusal(error, ascii_domain(item.email))
+        if refused is None:
+            return Outcome(item.id, item.attempts, f"{type(error).__name__}: {error}")
+        bounce = bounces.Bounce(item.email, BounceKind.HARD if refused.permanent else BounceKind.SOFT, "smtp",
+                                str(refused), message_id(self.mail.campaign_id, item.subscriber_id))
+        return Outcome(item.id, item.attempts, f"Refused: {refused}", permanent=refused.permanent, bounce=bounce)
 
 
 def sender_address() -> str:
