@@ -16,12 +16,21 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from models import ConsentAction, ConsentEvent, ErasureTombstone, Subscriber, Subscription, SubscriptionStatus
+from models import (
+    ConsentAction,
+    ConsentEvent,
+    ErasureTombstone,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+    SuppressionReason,
+)
 from models.base import new_link_key, utcnow
 from services.core.errors import InvalidInput
 from services.core.transactions import dialect_insert
 from services.core.validation import clean_full_name, normalise_email
 from services.data.import_formats import Record
+from services.mail import suppression
 from services.privacy.privacy import address_hash
 
 CLEANED = "cleaned"
@@ -146,6 +155,8 @@ def _apply(session, list_id, new_subscriptions, leaving, suppressing, events) ->
             subscribers.update().where(subscribers.c.id == bindparam("sid"))
             .values(suppressed_at=bindparam("at"), suppression_reason=SUPPRESSION_REASON),
             suppressing)
+        suppression.list_subscribers(session, [row["sid"] for row in suppressing],
+                                     SuppressionReason.IMPORTED_CLEANED, "import")
     _insert_many(session, ConsentEvent.__table__, events)
 
 

@@ -7,7 +7,7 @@ which sign-ups and campaign fan-outs read. Both change together, here.
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -104,3 +104,14 @@ EXPORT_HEADER = ("address", "reason", "detail", "created_at", "created_by")
 def export_statement() -> Select:
     return select(Suppression.address, Suppression.reason, Suppression.detail,
                   csv_timestamp(Suppression.created_at), Suppression.created_by).order_by(Suppression.id)
+
+
+def list_subscribers(executor: Executor, subscriber_ids: list[int], reason: SuppressionReason, created_by: str) -> None:
+    """Put these subscribers' addresses on the list in one statement (an import's cleaned
+    rows; the caller flags the subscribers)."""
+    if not subscriber_ids:
+        return
+    rows = select(func.lower(Subscriber.email), literal(reason.value), literal(""), func.coalesce(
+        Subscriber.suppressed_at, utcnow()), literal(created_by)).where(Subscriber.id.in_(subscriber_ids))
+    executor.execute(dialect_insert(_dialect(executor))(Suppression).from_select(
+        ["address", "reason", "detail", "created_at", "created_by"], rows).on_conflict_do_nothing())

@@ -278,3 +278,11 @@ def test_imported_subscribers_page_through_the_console_list_each_once(newsletter
         if not (cursor := page.next_cursor):
             break
     assert sorted(seen) == sorted([f"reader{n}@example.com" for n in range(7)] + ["signed-up@example.com"])
+
+
+def test_imported_cleaned_rows_land_on_the_suppression_list(newsletter, mailchimp_zip):
+    from models import Suppression, SuppressionReason
+
+    import_file(mailchimp_zip)
+    listed = db.session.execute(select(Suppression.address, Suppression.reason, Suppression.created_by)).all()
+    assert listed == [("bounced.reader@example.com", SuppressionReason.IMPORTED_CLEANED, "import")]
