@@ -57,7 +57,8 @@ STATEMENTS = {
     "subscription": (
         "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at, "
         "source_url, referrer, utm, link_key) SELECT {p}, id, 'pending', {p}, {p}, {p}, {p}, {p}, {p}, {p} "
-        "FROM mailing_lists WHERE true ORDER BY is_default DESC, id LIMIT 1 "  # the default list, in the same trip
+        "FROM mailing_lists WHERE ({p} = '' OR (slug = {p} AND is_public)) "  # '': the default list, in the same trip
+        "ORDER BY is_default DESC, id LIMIT 1 "
         "ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at = CASE WHEN subscriptions.status = "
         "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END "
         "RETURNING id, status, list_id, link_key, "
@@ -182,7 +183,7 @@ def create_app(config: dict | None = None) -> Flask:
             since = database.time(now - timedelta(days=1))
             subscription = db.execute(sql["subscription"], (
                 subscriber[0], at, at, at, source_url, request.referrer, json.dumps(utm) if utm else None,
-                secrets.token_urlsafe(12), subscriber[1], since, subscriber[1], since)).fetchone()
+                secrets.token_urlsafe(12), "", "", subscriber[1], since, subscriber[1], since)).fetchone()
             if subscription[1] != "confirmed":
                 user_agent = (request.user_agent.string or "")[:500] or None
                 db.execute(sql["consent"], (subscriber[0], subscription[2], at, form, WORDING, request.remote_addr,

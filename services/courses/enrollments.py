@@ -32,7 +32,7 @@ from services.courses.enrollment_details import (
     clean_details,
     cohort_id,
 )
-from services.mail import outbox
+from services.mail import opt_in_throttle, outbox
 from services.subscriptions import consent, subscriptions
 from services.subscriptions.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, ConsentOrigin
 
@@ -114,9 +114,9 @@ def _answer_request(session: Session, enrollment: Enrollment) -> None:
         template, subject = "enrollment_already", f"You're already enrolled in {title}"
     else:
         template, subject = "enrollment_confirm", f"Please confirm your enrolment in {title}"
-    if not outbox.opt_in_mail_allowed(session, enrollment.email, outbox.COURSE_OPT_IN):
+    if not opt_in_throttle.allows(session, enrollment.email, opt_in_throttle.COURSE_OPT_IN):
         return
-    send_mail(session, enrollment, template, subject, category=outbox.COURSE_OPT_IN,
+    send_mail(session, enrollment, template, subject, category=opt_in_throttle.COURSE_OPT_IN,
           confirm_url=_link("courses.confirm", Purpose.CONFIRM_ENROLLMENT, enrollment),
           waitlist_position=enrollment.waitlist_position)
 

@@ -1,26 +1,18 @@
 """The outbox: mail is rendered and queued inside the transaction that caused it."""
 
 import uuid
-from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, column, exists, func, insert, or_, select, text
+from sqlalchemy import exists, func, insert, or_, select
 
 from models import OutboxMessage, OutboxStatus, Subscriber
-from models.base import UTCDateTime, utcnow
 from services.core import publication
 from services.core.links import external_url, mail_domain
 from services.core.transactions import Executor
 from services.mail.suppression import listed
 
-# Mails anyone can cause by typing someone's address, one category per purpose: the
-# newsletter's confirmation, the enrolment's, and the privacy link. Each purpose has its
-# own window, so that one form asking for two things (or a reader asking for their data
-# just after subscribing) gets every mail; one daily cap per address spans them all.
-OPT_IN = "opt_in"
-COURSE_OPT_IN = "course_opt_in"
-PRIVACY_LINK = "privacy_link"
+# A mail's category, for mail nobody can cause by typing an address (the throttled ones
+# are services/mail/opt_in_throttle.py's).
 TRANSACTIONAL = "transactional"
 
 
@@ -87,54 +79,6 @@ def enqueue(
     return True
 
 
-# The throttle's reading as SQL, so that a sign-up can take it in the RETURNING of its
-# subscription upsert, one round trip fewer; opt_in_mail_allowed() asks it on its own.
-# The day's count spans the three purposes above, the latest mail is the purpose's own.
-# Addresses differing only in case are one mailbox to the throttle: both sides go
-# through the database's lower(), as the unique index on subscribers' addresses does.
-OPT_IN_MAILS_IN_A_DAY_SQL = ("(SELECT count(*) FROM outbox_messages WHERE lower(recipient) = lower(:recipient)"
-                             " AND category IN ('opt_in', 'course_opt_in', 'privacy_link') AND created_at > :since)")
-LATEST_OPT_IN_MAIL_SQL = ("(SELECT max(created_at) FROM outbox_messages WHERE lower(recipient) = lower(:recipient)"
-                          " AND category = :category AND created_at > :since)")
-_RECENT_OPT_IN_MAIL = text(
-    f"SELECT {OPT_IN_MAILS_IN_A_DAY_SQL} AS mails_in_a_day, {LATEST_OPT_IN_MAIL_SQL} AS latest_mail"
-).bindparams(bindparam("since", type_=UTCDateTime())).columns(
-    column("mails_in_a_day", Integer), column("latest_mail", UTCDateTime))  # in order: the result layout is then cached
-
-
-class RecentOptInMail(NamedTuple):
-    """The opt-in mail queued to one address in the day before `as_of`: how many of every
-    purpose, and the latest of one purpose."""
-
-    sent: int
-    latest: datetime | None
-    as_of: datetime
-
-
-def recent_opt_in_mail_params(recipient: str, as_of: datetime, category: str = OPT_IN) -> dict:
-    return {"recipient": recipient, "category": category, "since": as_of - timedelta(days=1)}
-
-
-def opt_in_mail_allowed(session: Executor, recipient: str, category: str = OPT_IN, *,
-                        recent: RecentOptInMail | None = None) -> bool:
-    """At most one opt-in mail of a purpose (`category`) per interval, and a few of all
-    purposes together per day, to one address whatever its case.
-
-    The caller holds a lock on the recipient's subscriber row (or SQLite's write
-    lock), so concurrent submissions see each other's queued mail. `recent`: the
-    reading for this recipient and category, when the caller has taken it under that lock.
-    """
-    if recent is None:
-        now = utcnow()
-        recent = RecentOptInMail(*session.execute(
-            _RECENT_OPT_IN_MAIL, recent_opt_in_mail_params(recipient, now, category)).one(), now)
-    config = current_app.config
-    if recent.sent >= config["OPT_IN_MAIL_DAILY_LIMIT"]:
-        return False
-    interval_start = recent.as_of - timedelta(seconds=config["OPT_IN_MAIL_MIN_INTERVAL_SECONDS"])
-    return recent.latest is None or recent.latest <= interval_start
-
-
 def suppressed_address(address):
     """A SQL condition: `address` (a column or a value) is on the suppression list, or
     belongs to a suppressed subscriber. Both sides go through the database's lower(), as
@@ -144,4 +88,4 @@ def suppressed_address(address):
 
 
 def is_suppressed(session: Executor, recipient: str) -> bool:
-    return session.scalar(select(suppressed_address(recipient)))
+    return session.scalars(select(suppressed_address(recipient))).one()

@@ -15,7 +15,7 @@ from services.core.tokens import Purpose, make_token, read_token
 from services.core.transactions import read_session, write_transaction
 from services.core.validation import normalise_email
 from services.courses.enrollments import stop_course_mail_url
-from services.mail import outbox
+from services.mail import opt_in_throttle, outbox
 from services.privacy import personal_data, privacy
 from services.privacy.personal_data import Holdings
 from services.subscriptions import subscriptions
@@ -71,12 +71,12 @@ def request_link(raw_email: str | None) -> None:
         if held.empty:
             return
         owner = held.subscriber or held.enrollments[0]
-        if not outbox.opt_in_mail_allowed(session, owner.email, outbox.PRIVACY_LINK):
+        if not opt_in_throttle.allows(session, owner.email, opt_in_throttle.PRIVACY_LINK):
             return
         token = make_token(Purpose.PRIVACY, {"email": email})
         outbox.enqueue(
             session, template="privacy_link", subject="Your data: download or erase it",
-            category=outbox.PRIVACY_LINK, recipient=owner.email, recipient_name=owner.full_name,
+            category=opt_in_throttle.PRIVACY_LINK, recipient=owner.email, recipient_name=owner.full_name,
             unsubscribe_url=_list_unsubscribe_url(held),
             context={"privacy_url": external_url("public.privacy_link", token=token), "hours": link_hours()},
         )

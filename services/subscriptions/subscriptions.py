@@ -9,18 +9,18 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Connection, Integer, String, bindparam, column, select, text
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
-from models.base import UTCDateTime, new_link_key, utcnow
+from models.base import new_link_key, utcnow
 from services.core.errors import InvalidInput, InvalidToken, SignupsClosed
 from services.core.links import external_url
 from services.core.tokens import NO_LONGER_VALID, Purpose, RowLink, issued_before, make_row_token, read_row_token
 from services.core.transactions import Executor, read_session, write_connection, write_transaction
 from services.core.validation import clean_full_name, normalise_email, storable
-from services.mail import outbox
-from services.subscriptions import consent, lists
+from services.mail import opt_in_throttle, outbox
+from services.subscriptions import consent, lists, statements
 from services.subscriptions.consent import ConsentOrigin
 
 
@@ -66,74 +66,19 @@ def offered_lists(session: Session, slug: str | None) -> tuple[MailingList | Non
     return named, [] if named is not None else public
 
 
-# The sign-up's statements, as text: SQLAlchemy's ON CONFLICT constructs are not
-# cacheable, so they would be compiled again on every request. PostgreSQL and SQLite
-# share this syntax. Result columns are given in order, so that SQLAlchemy keeps the
-# result's layout rather than matching names on every execution. A new row gets the
-# :link_key given; an existing one keeps its own, which RETURNING gives for the links.
-_UPSERT_SUBSCRIBER = text("""
-    INSERT INTO subscribers (email, full_name, created_at, link_key) VALUES (:email, :full_name, :now, :link_key)
-    ON CONFLICT (lower(email)) DO UPDATE SET full_name =
-        CASE WHEN subscribers.full_name = '' THEN excluded.full_name ELSE subscribers.full_name END
-    RETURNING id, email, full_name, suppressed_at, link_key
-""").bindparams(bindparam("now", type_=UTCDateTime())).columns(
-    column("id", Integer), column("email", String), column("full_name", String),
-    column("suppressed_at", UTCDateTime), column("link_key", String))
-
-# The subscription to the list a form names, or to the default list: a new pending
-# one, or the existing one with its request time renewed (unless it is confirmed).
-# It finds the list, and returns its name and the throttle's reading, in the same
-# round trip. The reading must stay in this statement, after the subscriber upsert:
-# that one takes the subscriber's row lock, and on PostgreSQL only a later statement
-# sees the mail queued by a sign-up that held the lock before us.
-_UPSERT_SUBSCRIPTION = """
-    INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at,
-                               source_url, referrer, utm, link_key)
-    SELECT :subscriber_id, id, 'pending', :now, :now, :now, :source_url, :referrer, :utm, :link_key
-    FROM mailing_lists WHERE {which_list} ORDER BY is_default DESC, id LIMIT 1
-    ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at =
-        CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
-             ELSE excluded.requested_at END
-    RETURNING id, status, list_id, link_key,
-        (SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id) AS list_name,
-        {mails_in_a_day} AS opt_in_mails_in_a_day, {latest_mail} AS latest_opt_in_mail
-"""
-
-
-def _subscription_upsert(which_list: str):
-    return text(_UPSERT_SUBSCRIPTION.format(
-        which_list=which_list, mails_in_a_day=outbox.OPT_IN_MAILS_IN_A_DAY_SQL,
-        latest_mail=outbox.LATEST_OPT_IN_MAIL_SQL,
-    )).bindparams(
-        bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
-        bindparam("utm", type_=Subscription.__table__.c.utm.type),
-    ).columns(column("id", Integer), column("status", String), column("list_id", Integer),
-              column("link_key", String), column("list_name", String), column("opt_in_mails_in_a_day", Integer),
-              column("latest_opt_in_mail", UTCDateTime))
-
-
-_UPSERT_INTO_DEFAULT_LIST = _subscription_upsert("true")
-_UPSERT_INTO_NAMED_LIST = _subscription_upsert("slug = :slug AND is_public")  # private lists are never public
-
-
 def _upsert_subscriber(connection: Connection, email: str, full_name: str, now: datetime):
-    """Insert the subscriber, or take the existing one (filling in a missing name),
-    in one statement that also locks its row. Concurrent sign-ups for one address
-    meet at the unique index and then queue behind that lock."""
-    return connection.execute(_UPSERT_SUBSCRIBER, {"email": email, "full_name": full_name, "now": now,
-                                                   "link_key": new_link_key()}).one()
+    """The subscriber row, locked (statements.UPSERT_SUBSCRIBER)."""
+    return connection.execute(statements.UPSERT_SUBSCRIBER, {"email": email, "full_name": full_name, "now": now,
+                                                             "link_key": new_link_key()}).one()
 
 
 def _upsert_subscription(connection: Connection, subscriber, list_slug: str | None, origin: ConsentOrigin,
                          now: datetime):
-    """The subscription row (see _UPSERT_SUBSCRIPTION); the list must exist and, if named, be public."""
-    params = {"subscriber_id": subscriber.id, "now": now, "source_url": origin.source_url,
-              "referrer": origin.referrer, "utm": origin.utm or None, "link_key": new_link_key(),
-              **outbox.recent_opt_in_mail_params(subscriber.email, now)}
-    if list_slug:
-        found = connection.execute(_UPSERT_INTO_NAMED_LIST, {**params, "slug": list_slug}).first()
-    else:
-        found = connection.execute(_UPSERT_INTO_DEFAULT_LIST, params).first()
+    """The subscription row (statements.UPSERT_SUBSCRIPTION); the list must exist and, if named, be public."""
+    found = connection.execute(statements.UPSERT_SUBSCRIPTION, {
+        "subscriber_id": subscriber.id, "slug": list_slug or "", "now": now, "source_url": origin.source_url,
+        "referrer": origin.referrer, "utm": origin.utm or None, "link_key": new_link_key(),
+        **opt_in_throttle.reading_params(subscriber.email, now)}).first()
     if found is None:
         raise InvalidInput("list", NO_SUCH_LIST) if list_slug else SignupsClosed()
     return found
@@ -177,7 +122,7 @@ def subscribe(
         send_opt_in_mail(connection, OptInMail(
             subscription.id, subscription.link_key, confirmed, subscriber.id, subscriber.link_key, subscriber.email,
             subscriber.full_name, subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None),
-            outbox.RecentOptInMail(subscription.opt_in_mails_in_a_day, subscription.latest_opt_in_mail, now))
+            opt_in_throttle.Reading(subscription.opt_in_mails_in_a_day, subscription.latest_opt_in_mail, now))
 
 
 @dataclass(frozen=True)
@@ -203,11 +148,11 @@ class OptInMail:
                    subscription.mailing_list.name, subscriber.suppressed_at is not None)
 
 
-def send_opt_in_mail(session: Executor, mail: OptInMail, recent_mail: outbox.RecentOptInMail | None = None) -> bool:
+def send_opt_in_mail(session: Executor, mail: OptInMail, reading: opt_in_throttle.Reading | None = None) -> bool:
     """Queue the confirmation mail (or "already subscribed") unless the address had one
-    too recently. The caller holds the subscriber's row lock, and may have read the
-    address's `recent_mail` under it. Returns whether it was queued."""
-    if mail.suppressed or not outbox.opt_in_mail_allowed(session, mail.email, recent=recent_mail):
+    too recently. The caller holds the subscriber's row lock, and may have taken the
+    throttle's `reading` under it. Returns whether it was queued."""
+    if mail.suppressed or not opt_in_throttle.allows(session, mail.email, reading=reading):
         return False
     if mail.confirmed:
         template, subject = "already_subscribed", f"You're already subscribed to {mail.list_name}"
@@ -218,7 +163,7 @@ def send_opt_in_mail(session: Executor, mail: OptInMail, recent_mail: outbox.Rec
         session,
         template=template,
         subject=subject,
-        category=outbox.OPT_IN,
+        category=opt_in_throttle.OPT_IN,
         recipient=mail.email,
         recipient_name=mail.full_name,
         unsubscribe_url=leave_url,

@@ -21,7 +21,7 @@ from services.core.errors import Closed, InvalidInput, InvalidToken
 from services.core.tokens import Purpose, make_row_token
 from services.courses import enrollments
 from services.courses.enrollment_details import EnrollmentInput
-from services.mail import outbox
+from services.mail import opt_in_throttle
 from tests.support import link_path, outbox_rows, run_concurrently
 
 
@@ -79,7 +79,7 @@ def test_enrol_stores_a_pending_request_with_consent_and_a_confirmation_mail(mak
     assert (event.action, event.enrollment_id, event.ip) == (ConsentAction.ENROLL_REQUESTED, enrollment.id,
                                                              "192.0.2.1")
     [row] = outbox_rows()
-    assert row.category == outbox.COURSE_OPT_IN
+    assert row.category == opt_in_throttle.COURSE_OPT_IN
     [mail] = deliver(1)
     assert "Please confirm your enrolment" in mail["Subject"]
     assert token(mail, "confirm") and token(mail, "cancel")
@@ -278,7 +278,7 @@ def test_a_failing_newsletter_sign_up_leaves_the_enrolment_whole(make_cohort, or
     cohort = make_cohort()  # no mailing list exists, so the newsletter sign-up fails
     enrollment = enrol(cohort, origin=origin, newsletter=True)
     assert enrollment.status == EnrollmentStatus.PENDING
-    assert [m.category for m in outbox_rows()] == [outbox.COURSE_OPT_IN]
+    assert [m.category for m in outbox_rows()] == [opt_in_throttle.COURSE_OPT_IN]
     assert count(Subscription) == 0
 
 
@@ -343,4 +343,4 @@ def test_addresses_differing_in_case_get_one_enrolment_mail_a_window(make_cohort
     spring, autumn = make_cohort(label="Spring"), make_cohort(label="Autumn")
     for cohort, address in ((spring, "bomb@example.com"), (spring, "Bomb@example.com"), (autumn, "bOmb@example.com")):
         enrollments.enroll(cohort.course.slug, form(cohort, address), origin)
-    assert [(m.recipient, m.category) for m in outbox_rows()] == [("bomb@example.com", outbox.COURSE_OPT_IN)]
+    assert [(m.recipient, m.category) for m in outbox_rows()] == [("bomb@example.com", opt_in_throttle.COURSE_OPT_IN)]

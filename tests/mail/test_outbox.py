@@ -10,7 +10,7 @@ from sqlalchemy import select, text, update
 from extensions import db
 from models import OutboxMessage, OutboxStatus, SubscriptionStatus
 from models.base import utcnow
-from services.mail import outbox
+from services.mail import opt_in_throttle
 from services.mail.outbox_worker import claim_batch, drain
 from services.subscriptions import subscriptions
 from tests.smtp_sink import SMTPSink
@@ -219,10 +219,8 @@ def test_a_mailbox_name_beyond_ascii_goes_by_smtputf8_and_never_holds_up_other_m
 
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's planner; PostgreSQL picks by table statistics")
 def test_the_throttle_reads_an_address_s_mail_through_its_case_insensitive_index(app):
-    plan = db.session.execute(
-        text(f"EXPLAIN QUERY PLAN SELECT {outbox.OPT_IN_MAILS_IN_A_DAY_SQL}, {outbox.LATEST_OPT_IN_MAIL_SQL}"),
-        {**outbox.recent_opt_in_mail_params("Reader@example.com", utcnow())},
-    ).all()
+    plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {opt_in_throttle.READING}"),
+                              opt_in_throttle.reading_params("Reader@example.com", utcnow())).all()
     searches = [row[-1] for row in plan if "SEARCH outbox_messages" in row[-1]]
     assert len(searches) == 2
     assert all("ix_outbox_messages_recipient_lower" in search for search in searches)

@@ -1,13 +1,16 @@
 """The subscription service: double opt-in, throttling, concurrency, tokens."""
 
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from extensions import db
 from models import ConsentAction, ConsentEvent, OutboxMessage, Subscriber, Subscription, SubscriptionStatus
 from services.core.errors import InvalidInput, InvalidToken, SignupsClosed
-from services.subscriptions import subscriptions
+from services.mail import opt_in_throttle
+from services.subscriptions import statements, subscriptions
 from tests.support import link_path, outbox_rows, run_concurrently
 
 
@@ -197,3 +200,15 @@ def test_addresses_differing_in_case_get_one_confirmation_mail_a_window(newslett
     for address in ("bomb@example.com", "Bomb@example.com", "bOmb@example.com"):
         subscriptions.subscribe(address, "", origin)
     assert [m.recipient for m in outbox_rows()] == ["bomb@example.com"]
+
+
+def test_the_sign_up_reads_the_throttle_as_the_throttle_reads_itself():
+    """The subscription upsert carries the throttle's two subqueries written out (one round
+    trip, under the row lock): a change to the throttle's reading is a change to both."""
+    def folded(statement) -> str:
+        return " ".join(str(statement).split())
+
+    reading = re.findall(r"\(SELECT (?:count|max)\(.*?\) FROM outbox_messages .*?:since\)",
+                         folded(opt_in_throttle.READING))
+    assert len(reading) == 2
+    assert all(subquery in folded(statements.UPSERT_SUBSCRIPTION) for subquery in reading)
