@@ -40,6 +40,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/bandit --quiet --recursive . --exclude ./.venv,./tests,./bench --severity-level high
+	$(BIN)/mypy
 
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
