@@ -7,6 +7,7 @@ allowed origins (a script request sends only a Referer), the honeypot, the rate 
 double opt-in, and one answer whatever the address's state."""
 
 import re
+from typing import TypeGuard
 
 from flask import Response, request
 from jinja2.utils import htmlsafe_json_dumps
@@ -38,8 +39,10 @@ def mailchimp_list_slug() -> str | None:
     return lists.slug_for_mailchimp_audience(read_session(), request.args.get("u"), request.args.get("id"))
 
 
-def valid_callback(name: str | None) -> bool:
-    return bool(name) and CALLBACK.fullmatch(name) is not None and not (set(name.split(".")) & RESERVED_WORDS)
+def valid_callback(name: str | None) -> TypeGuard[str]:
+    if not name:
+        return False
+    return CALLBACK.fullmatch(name) is not None and not (set(name.split(".")) & RESERVED_WORDS)
 
 
 def _jsonp(callback: str, result: str, message: str, status: int = 200) -> Response:
