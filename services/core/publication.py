@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -70,7 +70,8 @@ def _environment_sender_name() -> str:
     return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[0].strip()
 
 
-def _resolve(row: PublicationSettings | None) -> Publication:
+def _resolve(row: Row | None) -> Publication:
+    """The settings from their row (the columns of _SELECT), with the environment's defaults."""
     config = current_app.config
     site_url = (row.site_url if row else "") or config.get("SITE_URL", "")
     name = (row.name if row else "") or config["SITE_NAME"] or FALLBACK_NAME

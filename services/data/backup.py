@@ -55,7 +55,8 @@ def _listing_digest(tables: list[dict]) -> str:
 
 def _write_table(archive: zipfile.ZipFile, name: str, rows: Iterator[list]) -> tuple[int, str]:
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-    digest, count, batch = hashlib.sha256(), 0, []
+    digest, count = hashlib.sha256(), 0
+    batch: list[str] = []
     with archive.open(name, "w", force_zip64=True) as entry:
         def flush() -> None:
             chunk = ("\n".join(batch) + "\n").encode()

@@ -45,7 +45,10 @@ class TableRows:
 
 def code_revision() -> str:
     """The newest migration this code has (the schema the models describe)."""
-    return ScriptDirectory.from_config(migrate.get_config()).get_current_head()
+    head = ScriptDirectory.from_config(migrate.get_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("the migrations have no head revision")
+    return head
 
 
 def _knows(revision: str) -> bool:
@@ -100,11 +103,11 @@ def prepare(engine: Engine, revision: str, tables: list[TableRows], *, force: bo
         raise LoadRefused(f"the database is at schema revision {current}, the rows at {revision}; "
                           "load into an empty database")
     with engine.connect() as connection:
-        existing = set(data_tables(connection))
+        present = set(data_tables(connection))
         wanted = {table.name for table in tables}
-        if existing != wanted:
+        if present != wanted:
             raise LoadRefused(f"the database's tables are not the rows' tables (missing: "
-                              f"{sorted(wanted - existing) or 'none'}; extra: {sorted(existing - wanted) or 'none'})")
+                              f"{sorted(wanted - present) or 'none'}; extra: {sorted(present - wanted) or 'none'})")
         for table in tables:
             there = {column["name"] for column in inspect(connection).get_columns(table.name)}
             missing = {column.name for column in table.columns} - there
@@ -164,6 +167,8 @@ def _write(connection: Connection, table: TableRows) -> int:
     tally = [0]
     rows = _counted((decode(row) for row in table.rows), tally)
     driver = connection.connection.driver_connection
+    if driver is None:
+        raise LoadFailed(f"{table.name}: the connection to the database was closed")
     if dialect == "postgresql":
         with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
             for row in rows:

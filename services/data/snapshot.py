@@ -12,7 +12,7 @@ and future, is included with no list to keep.
 """
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,9 +106,9 @@ _OUT: dict[str, Callable | None] = {
 }
 
 
-def encoder(columns: list[Column]) -> Callable[[tuple], list]:
+def encoder(columns: list[Column]) -> Callable[[Sequence], list]:
     """Driver values of one row -> its portable values."""
-    converting = [(index, _OUT[column.kind]) for index, column in enumerate(columns) if _OUT[column.kind]]
+    converting = [(index, convert) for index, column in enumerate(columns) if (convert := _OUT[column.kind])]
 
     def encode(row) -> list:
         values = list(row)
@@ -136,7 +136,7 @@ class Snapshot:
     same moment, however many writes land meanwhile."""
 
     connection: Connection
-    revision: str | None
+    revision: str
 
     def rows(self, table: Table) -> Iterator[list]:
         """The table's rows in primary-key order, portable, fetched a batch at a time."""
