@@ -44,6 +44,7 @@ lint: install
 
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
+	@test -x /usr/sbin/smtp-sink || { echo "bench needs Postfix's smtp-sink: apt-get install -y postfix"; exit 1; }
 	$(BIN)/python -m bench.run
 
 clean:

@@ -8,7 +8,8 @@ from pathlib import Path
 from bench.common import write_table
 
 # Each module has run() -> list[Figure]; a module that fails is reported, not hidden.
-MODULES = ["bench.subscribe", "bench.delivery", "bench.export_import", "bench.staff_pages", "bench.backup"]
+MODULES = ["bench.subscribe", "bench.delivery", "bench.campaigns", "bench.export_import", "bench.staff_pages",
+           "bench.backup"]
 
 
 def main() -> int:

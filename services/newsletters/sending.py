@@ -61,6 +61,9 @@ class Recorder:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.postgresql = connection.dialect.name == "postgresql"
+        if self.postgresql:  # for this connection's session, until close(); one statement fewer a commit
+            with connection.begin():
+                connection.exec_driver_sql("SET synchronous_commit TO OFF")
         self.condition = threading.Condition()
         self.waiting: list[Outcome] = []
         self.filling = 0  # the group being filled
@@ -95,12 +98,16 @@ class Recorder:
 
     def _commit(self, group: list[Outcome]) -> None:
         with self.connection.begin():
-            if self.postgresql:
-                self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             recipients.record(self.connection, group)
             for outcome in group:
                 if outcome.bounce is not None:
                     bounces.record(self.connection, outcome.bounce)
+
+    def close(self) -> None:
+        if self.postgresql and not self.connection.invalidated:
+            with self.connection.begin():
+                self.connection.exec_driver_sql("RESET synchronous_commit")
+        self.connection.close()
 
 
 class CampaignSender:
@@ -117,10 +124,14 @@ class CampaignSender:
         self.unsent: list[int] = []
         self.sent = 0
         self.lock = threading.Lock()
-        self.record_connection = database_engine().connect().execution_options(sqlite_immediate=True)
-        self.check_connection = database_engine().connect()
+        engine = database_engine()
+        # The look before each mail reads the latest commits: on PostgreSQL in autocommit (no
+        # BEGIN or ROLLBACK around it), on SQLite in a read transaction ended after each look.
+        self.check_connection = engine.connect()
+        if engine.dialect.name == "postgresql":
+            self.check_connection = self.check_connection.execution_options(isolation_level="AUTOCOMMIT")
         self.check_lock = threading.Lock()
-        self.recorder = Recorder(self.record_connection)
+        self.recorder = Recorder(engine.connect().execution_options(sqlite_immediate=True))
         self.threads = [threading.Thread(target=self._connection_loop, name=f"campaign-smtp-{n}", daemon=True)
                         for n in range(self.connections)]
         for thread in self.threads:
@@ -135,7 +146,7 @@ class CampaignSender:
             self.items.put(None)
         for thread in self.threads:
             thread.join()
-        self.record_connection.close()
+        self.recorder.close()
         self.check_connection.close()
         return self.unsent
 
