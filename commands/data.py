@@ -1,8 +1,8 @@
 import click
 from flask.cli import AppGroup
 
-from extensions import db
 from services.core.errors import DomainError
+from services.core.transactions import database_engine
 from services.data import backup, restore
 
 data_cli = AppGroup("data", help="Back up, restore, and move the database to another.")
@@ -18,7 +18,7 @@ def backup_command(file: str) -> None:
     """Write a consistent backup of the whole database to FILE (a new file), while the
     service keeps running."""
     try:
-        result = backup.write_backup(db.engine, file)
+        result = backup.write_backup(database_engine(), file)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"backed up {result.rows} rows in {len(result.manifest['tables'])} tables "

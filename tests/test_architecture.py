@@ -108,3 +108,18 @@ def test_no_module_is_over_400_lines(folder):
     long = {str(p.relative_to(ROOT)): n for p in python_files(folder)
             if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_only_the_transactions_module_touches_the_flask_sqlalchemy_session():
+    """The one way to the database (services/core/transactions.py): nothing else in the
+    services, the views or the commands uses `db.session` or `db.engine` itself."""
+    allowed = ROOT / "services" / "core" / "transactions.py"
+    offending = []
+    for path in python_files("services", "blueprints", "commands"):
+        if path == allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (isinstance(node, ast.Attribute) and node.attr in {"session", "engine"}
+                    and isinstance(node.value, ast.Name) and node.value.id == "db"):
+                offending.append(f"{path.relative_to(ROOT)}:{node.lineno} db.{node.attr}")
+    assert offending == []

@@ -8,8 +8,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from extensions import db
-from services.core.transactions import configure_engine
+from services.core.transactions import configure_engine, database_engine, read_session
 from services.data.backup import open_backup
 from services.data.loading import LoadFailed, LoadRefused, TableRows, code_revision, load, migrate_to, prepare
 from services.data.snapshot import columns_of, snapshot, tables
@@ -29,12 +28,12 @@ def restore(path: str, *, force: bool = False) -> Loaded:
     """Load a backup into the current database, which must be empty unless `force` (its
     rows are then replaced). The database gets the backup's schema revision first and the
     code's after, so a backup from an older Roster restores too; one from a newer is refused."""
-    db.session.remove()
+    read_session().close()
     with open_backup(path) as backup:
-        prepare(db.engine, backup.revision, backup.tables, force=force)
-        counts = load(db.engine, backup.tables)
+        prepare(database_engine(), backup.revision, backup.tables, force=force)
+        counts = load(database_engine(), backup.tables)
     if backup.revision != code_revision():
-        migrate_to(db.engine, "head")
+        migrate_to(database_engine(), "head")
     return Loaded(backup.revision, counts)
 
 
@@ -54,16 +53,16 @@ def move(url: str) -> Loaded:
     target empty, and may be run again."""
     target_address = target_url(url)
     if target_address.render_as_string(hide_password=False) == \
-            db.engine.url.render_as_string(hide_password=False):
+            database_engine().url.render_as_string(hide_password=False):
         raise LoadRefused("the target is the current database")
     try:
         target = create_engine(target_address)
     except (ArgumentError, NoSuchModuleError) as error:
         raise LoadRefused(f"not a database Roster can use: {error}") from None
     configure_engine(target, current_app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    db.session.remove()
+    read_session().close()
     try:
-        with snapshot(db.engine, code_revision()) as snap:
+        with snapshot(database_engine(), code_revision()) as snap:
             sources = [TableRows(table.name, columns_of(table), snap.rows(table), snap.count(table))
                        for table in tables()]
             prepare(target, snap.revision, sources)

@@ -8,10 +8,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extensions import db
 from models import BackupRun
 from models.base import utcnow
-from services.core.transactions import write_transaction
+from services.core.transactions import database_engine, write_transaction
 from services.data.backup import write_backup
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ def take_backup() -> BackupRun:
     path = directory / f"{PREFIX}{started:%Y%m%dT%H%M%S%fZ}{SUFFIX}"
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        result = write_backup(db.engine, path)
+        result = write_backup(database_engine(), path)
     except Exception as failure:
         _record(BackupRun(started_at=started, finished_at=utcnow(), file=str(path), ok=False,
                           error=f"{type(failure).__name__}: {failure}"[:ERROR_LENGTH]))
