@@ -195,6 +195,9 @@ def _change_account(actor: Actor, user_id: int, *, role: StaffRole | None = None
             user.is_active = active
         session.flush()
         if _active_owners(session) == 0:
+            if user.id == actor.staff_user_id:
+                raise InvalidInput("role", "You are the only active owner: make another staff member an "
+                                           "owner first, then change your own account. Keep at least one active owner.")
             raise InvalidInput("role", "Keep at least one active owner.")
         after = {"role": user.role.value, "active": user.is_active}
         if after != before:

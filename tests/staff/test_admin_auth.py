@@ -165,6 +165,19 @@ def test_owners_add_staff_and_change_roles_but_keep_one_owner(signed_in_client, 
     assert "staff.change" in audit_actions()
 
 
+def test_new_staff_default_to_editor_and_the_only_owner_cannot_disable_or_demote_themselves(
+        signed_in_client, staff_user):
+    page = signed_in_client.get("/admin/staff").get_data(as_text=True)
+    assert '<option selected value="editor">' in page or '<option value="editor" selected>' in page
+    token = csrf_token(signed_in_client, "/admin/staff")
+    for path, data in ((f"/admin/staff/{staff_user.id}/active", {"active": "0"}),
+                       (f"/admin/staff/{staff_user.id}/role", {"role": "editor"})):
+        response = signed_in_client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
+        assert "You are the only active owner" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (staff_user.is_active, staff_user.role) == (True, StaffRole.OWNER)
+
+
 def test_passwords_are_argon2id_at_owasp_cost_and_rehashed_when_the_cost_changes(app, client):
     app.config.update(ARGON2_MEMORY_COST_KIB=19456, ARGON2_TIME_COST=2, ARGON2_PARALLELISM=1)
     user = staff.create_staff(Actor("test"), "hash@example.com", STAFF_PASSWORD, StaffRole.OWNER)

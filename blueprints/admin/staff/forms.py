@@ -27,6 +27,8 @@ class PasswordChangeForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     email = StringField("Email", validators=[InputRequired("Enter an email address."), Length(max=320)])
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in StaffRole])
+    # The smaller role by default: owning the console is a choice made on purpose.
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in StaffRole],
+                       default=StaffRole.EDITOR.value)
     password = PasswordField("Initial password", validators=[
         InputRequired("Enter a password."), Length(max=PASSWORD_MAX_LENGTH)])
