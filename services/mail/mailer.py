@@ -134,7 +134,7 @@ def build_message(row: QueuedMail, sender: str) -> EmailMessage:
 
 
 # What a person reading the terminal needs of the headers; the rest is transport.
-CONSOLE_HEADERS = ("From", "To", "Subject", "Date", "List-Unsubscribe")
+CONSOLE_HEADERS = ("From", "To", "Subject", "Date", "List-Unsubscribe", "List-Unsubscribe-Post")
 
 
 class ConsoleBackend:
