@@ -1,17 +1,46 @@
 """Domain errors raised by services; the HTTP and CLI layers translate them."""
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 
 class DomainError(Exception):
     """Base class for every error a service raises on purpose."""
 
 
 class InvalidInput(DomainError):
-    """A value a person typed is not acceptable; `field` names the form field."""
+    """A value a person typed is not acceptable; `field` names the form field. `errors`
+    holds every refusal of the same submission, this one first, so a form shows them all
+    at once rather than one per submit."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, *, more: tuple["InvalidInput", ...] = ()):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.errors: tuple[InvalidInput, ...] = (self, *more)
+
+
+T = TypeVar("T")
+
+
+class Refusals:
+    """Collects the refusals of several checks of one form, then raises them together."""
+
+    def __init__(self) -> None:
+        self.found: list[InvalidInput] = []
+
+    def check(self, clean: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """clean(*args, **kwargs), or None with its refusal kept."""
+        try:
+            return clean(*args, **kwargs)
+        except InvalidInput as error:
+            self.found.extend(error.errors)
+            return None
+
+    def raise_any(self) -> None:
+        if self.found:
+            first, *more = self.found
+            raise InvalidInput(first.field, first.message, more=tuple(more))
 
 
 class NotFound(DomainError):

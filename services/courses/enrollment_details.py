@@ -2,10 +2,11 @@
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from flask import current_app
 
-from services.core.errors import InvalidInput
+from services.core.errors import InvalidInput, Refusals
 from services.core.validation import clean_country, clean_full_name, clean_phone, clean_text, normalise_email
 
 ORGANISATION_MAX_LENGTH = 200
@@ -45,19 +46,32 @@ def cohort_id(raw: str | None) -> int:
     return int(value)
 
 
-def clean_details(form: EnrollmentInput) -> EnrollmentDetails:
-    full_name = clean_full_name(form.full_name)
+def _full_name(raw: str | None) -> str:
+    full_name = clean_full_name(raw)
     if not full_name:
         raise InvalidInput("full_name", "Enter your full name.")
-    email = normalise_email(form.email, check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
-    organisation = clean_text(form.organisation, field="organisation", label="Organisation",
-                              max_length=ORGANISATION_MAX_LENGTH)
-    note = clean_text(form.note, field="note", label="Your note", max_length=NOTE_MAX_LENGTH, multiline=True)
+    return full_name
+
+
+def clean_details(form: EnrollmentInput) -> EnrollmentDetails:
+    """Every field checked, its refusals raised together (the dates' among them)."""
+    refusals = Refusals()
+    full_name = refusals.check(_full_name, form.full_name)
+    email = refusals.check(normalise_email, form.email,
+                           check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
+    phone = refusals.check(clean_phone, form.phone)
+    country = refusals.check(clean_country, form.country)
+    organisation = refusals.check(clean_text, form.organisation, field="organisation", label="Organisation",
+                                  max_length=ORGANISATION_MAX_LENGTH)
+    note = refusals.check(clean_text, form.note, field="note", label="Your note",
+                          max_length=NOTE_MAX_LENGTH, multiline=True)
+    refusals.check(cohort_id, form.cohort)
+    refusals.raise_any()
     return EnrollmentDetails(
-        full_name=full_name,
-        email=email,
-        phone=clean_phone(form.phone),
-        country=clean_country(form.country),
+        full_name=cast(str, full_name),  # every check passed
+        email=cast(str, email),
+        phone=phone,
+        country=country,
         organisation=organisation or None,
         note=note or None,
     )

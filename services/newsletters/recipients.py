@@ -27,6 +27,7 @@ from models import (
 from models.base import utcnow
 from services.core.transactions import Executor
 from services.mail.bounces import Bounce
+from services.mail.suppression import listed
 
 _RECIPIENTS = CampaignRecipient.__table__
 NOT_SUBSCRIBED = "Not sent: unsubscribed or suppressed before the mail went out."
@@ -36,12 +37,14 @@ UNSENT = (RecipientStatus.QUEUED, RecipientStatus.SENDING)
 
 def fan_out(session: Executor, campaign_id: int, list_id: int) -> int:
     """The list's confirmed, non-suppressed subscribers at this moment become the
-    campaign's recipients, in one INSERT … SELECT; how many."""
+    campaign's recipients, in one INSERT … SELECT; how many. An address on the suppression
+    list counts as suppressed even when its subscriber carries no flag (listed before the
+    subscriber existed)."""
     readers = (select(literal(campaign_id), Subscriber.id, Subscriber.email, Subscriber.full_name,
                       literal(RecipientStatus.QUEUED.value), literal(0))
                .join(Subscription, Subscription.subscriber_id == Subscriber.id)
                .where(Subscription.list_id == list_id, Subscription.status == SubscriptionStatus.CONFIRMED,
-                      Subscriber.suppressed_at.is_(None)))
+                      Subscriber.suppressed_at.is_(None), ~listed(Subscriber.email)))
     return session.execute(insert(_RECIPIENTS).from_select(
         ["campaign_id", "subscriber_id", "email", "name", "status", "attempts"], readers)).rowcount
 
@@ -50,7 +53,8 @@ def still_receiving(list_id: int, subscriber_id):
     """A SQL condition: the subscriber is confirmed on the list and not suppressed."""
     return exists().where(Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id,
                           Subscription.status == SubscriptionStatus.CONFIRMED,
-                          Subscriber.id == Subscription.subscriber_id, Subscriber.suppressed_at.is_(None))
+                          Subscriber.id == Subscription.subscriber_id, Subscriber.suppressed_at.is_(None),
+                          ~listed(Subscriber.email))
 
 
 @dataclass(frozen=True)

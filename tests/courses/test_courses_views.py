@@ -191,6 +191,17 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(client, newsl
     assert (count(Enrollment), count(OutboxMessage), count(Subscription)) == (0, 0, 0)
 
 
+def test_every_refusal_is_shown_at_once_beside_its_field(client, newsletter, make_cohort):
+    response = post_enroll(client, make_cohort(), full_name="", email="not-an-address", phone="555",
+                           cohort="abc")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    for field in ("full_name", "email", "phone", "cohort"):
+        assert f'id="{field}-error"' in body
+    assert "Enter your full name." in body and "fields marked below" in body
+    assert (count(Enrollment), count(OutboxMessage)) == (0, 0)
+
+
 def test_unpublished_course_pages_are_not_found(client, make_cohort):
     course = make_cohort().course
     course.is_published = False

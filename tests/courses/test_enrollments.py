@@ -324,6 +324,15 @@ def test_bad_input_is_refused_and_nothing_is_stored(newsletter, make_cohort, ori
     assert (count(Enrollment), count(OutboxMessage), count(Subscription)) == (0, 0, 0)
 
 
+def test_the_service_refuses_every_bad_field_of_one_request_together(make_cohort, origin):
+    cohort = make_cohort()
+    values = EnrollmentInput(cohort="abc", full_name="", email="not-an-address", country="XX")
+    with pytest.raises(InvalidInput) as raised:
+        enrollments.enroll(cohort.course.slug, values, origin)
+    assert [refusal.field for refusal in raised.value.errors] == ["full_name", "email", "country", "cohort"]
+    assert count(Enrollment) == 0
+
+
 def test_a_cohort_of_another_course_is_refused(make_cohort, origin):
     mine = make_cohort(course_slug="mine")
     other = make_cohort(course_slug="other")

@@ -2,12 +2,25 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from extensions import db
-from models import OutboxStatus, Subscriber
+from models import (
+    CampaignRecipient,
+    OutboxStatus,
+    RecipientStatus,
+    Subscriber,
+    Subscription,
+    Suppression,
+    SuppressionReason,
+)
+from services.core.audit import CLI
+from services.core.transactions import write_transaction
+from services.mail import suppression
 from services.mail.outbox_worker import drain
+from services.newsletters import campaigns
 from services.subscriptions import subscriptions
+from services.worker.runner import Worker
 from tests.support import outbox_rows
 
 
@@ -35,3 +48,48 @@ def test_mail_queued_before_the_address_was_suppressed_is_held_back(app, newslet
     held = [row for row in outbox_rows() if row.recipient != "fine@example.com"]
     assert [(row.status, "suppressed" in row.last_error) for row in held] == [(OutboxStatus.FAILED, True)] * 2
     assert drain().sent == 0  # and they stay unsent
+
+
+def _listed_by_staff(address: str) -> None:
+    """Put `address` on the suppression list before any subscriber has it."""
+    with write_transaction() as session:
+        suppression.add_by_staff(session, CLI, address, "asked by phone")
+
+
+def test_an_address_only_on_the_list_gets_no_newsletter_and_no_welcome(
+        app, newsletter, readers, make_campaign, origin, smtp_sink):
+    _listed_by_staff("Listed@example.com")
+    newsletter.welcome_text = "Glad you are here."
+    db.session.commit()
+    readers(newsletter, 2)
+    readers(newsletter, 1, prefix="listed", status="pending")  # as an import brings them: no flag
+    db.session.execute(update(Subscriber).where(Subscriber.email == "listed0@example.com")
+                       .values(email="Listed@example.com"))
+    db.session.commit()
+    assert db.session.scalar(select(Subscriber.suppressed_at).where(Subscriber.email == "Listed@example.com")) is None
+
+    listed = db.session.scalar(select(Subscription).join(Subscriber).where(Subscriber.email == "Listed@example.com"))
+    subscriptions.confirm(subscriptions.confirm_url(listed.id, listed.link_key).rsplit("/", 1)[1], origin)
+    assert outbox_rows() == []  # no welcome mail
+
+    campaigns.send(CLI, make_campaign(newsletter))
+    Worker(app).run_once()
+    expected = ["reader0@example.com", "reader1@example.com"]
+    assert sorted(mail["To"].addresses[0].addr_spec for mail in smtp_sink.wait_for(2)) == expected
+    db.session.rollback()
+    assert sorted(db.session.scalars(select(CampaignRecipient.email))) == expected
+
+
+def test_an_address_listed_after_the_fan_out_is_skipped_when_its_turn_comes(
+        app, newsletter, readers, make_campaign, smtp_sink):
+    readers(newsletter, 2)
+    campaigns.send(CLI, make_campaign(newsletter))
+    worker = Worker(app)
+    assert worker.run_job()  # the fan-out, nothing sent yet
+    db.session.add(Suppression(address="reader1@example.com", reason=SuppressionReason.HARD_BOUNCE))
+    db.session.commit()  # on the list, its subscriber not flagged
+    worker.run_once()
+    assert [mail["To"].addresses[0].addr_spec for mail in smtp_sink.wait_for(1)] == ["reader0@example.com"]
+    db.session.rollback()
+    skipped = db.session.scalar(select(CampaignRecipient).where(CampaignRecipient.email == "reader1@example.com"))
+    assert skipped.status == RecipientStatus.SKIPPED
