@@ -17,7 +17,7 @@ from services.core import audit
 from services.core.audit import Actor
 from services.core.csv_safety import csv_timestamp
 from services.core.pagination import Page, keyset_page
-from services.core.transactions import Executor, dialect_insert, rows_changed
+from services.core.transactions import Executor, dialect_insert
 
 DETAIL_LENGTH = 1000
 SEARCH_LENGTH = 320
@@ -46,9 +46,10 @@ def suppress(executor: Executor, address: str, reason: SuppressionReason, *, det
     """Put `address` on the list (once: a second call keeps the first reason), flag its
     subscriber and note it in their consent trail. Returns whether it was added now."""
     address, at = normalised(address)[:320], at or utcnow()
-    added = rows_changed(executor, dialect_insert(_dialect(executor))(Suppression).values(
+    # RETURNING says whether the row went in (a rowcount is not given for an ORM insert on PostgreSQL).
+    added = executor.scalar(dialect_insert(_dialect(executor))(Suppression).values(
         address=address, reason=reason, detail=detail[:DETAIL_LENGTH], created_at=at,
-        created_by=created_by[:200]).on_conflict_do_nothing()) == 1
+        created_by=created_by[:200]).on_conflict_do_nothing().returning(Suppression.id)) is not None
     flagged = list(executor.scalars(
         update(Subscriber).where(func.lower(Subscriber.email) == address, Subscriber.suppressed_at.is_(None))
         .values(suppressed_at=at, suppression_reason=reason.value).returning(Subscriber.id)))

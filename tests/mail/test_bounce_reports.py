@@ -19,7 +19,9 @@ from models import (
     Suppression,
     SuppressionReason,
 )
-from services.mail import verp
+from services.core.transactions import write_transaction
+from services.mail import bounces, verp
+from services.mail.bounces import Bounce
 from services.mail.outbox_worker import drain
 from services.subscriptions import subscriptions
 from tests.support import link_path, outbox_rows
@@ -101,3 +103,24 @@ def test_the_report_is_matched_by_the_address_it_was_delivered_to(app, sent_mail
     assert "recorded: hard for Reader@example.com" in result.output
     assert verp.read(envelope_sender).id == row.id
     assert db.session.scalar(select(Suppression.address)) == "reader@example.com"
+
+
+def test_a_delayed_report_counts_a_soft_bounce_and_suppresses_only_at_the_limit(app, sent_mail):
+    app.config["SOFT_BOUNCE_LIMIT"] = 2
+    row, envelope_sender = sent_mail
+    raw = sample("postfix-delayed.eml", recipient="reader@example.com", verp_address=envelope_sender,
+                 message_id=row.message_id)
+    for _ in range(2):  # the MTA warns again about the same mail: it counts once
+        result = ingest(app, raw)
+        assert result.exit_code == 0 and "recorded: soft" in result.output, result.output
+    events = db.session.scalars(select(BounceEvent)).all()
+    assert [(e.kind, e.message_id) for e in events] == [(BounceKind.SOFT, row.message_id)] * 2
+    assert "4.2.2" in events[0].reason
+    assert db.session.scalar(select(Suppression)) is None
+    assert db.session.scalar(select(Subscriber.suppressed_at)) is None
+
+    with write_transaction() as session:  # a second mail to the address is delayed too: the limit
+        assert bounces.record(session, Bounce("reader@example.com", BounceKind.SOFT, "dsn", "4.2.2",
+                                              "<another-mail@news.example>"))
+    listed = db.session.scalar(select(Suppression))
+    assert (listed.address, listed.reason) == ("reader@example.com", SuppressionReason.SOFT_BOUNCES)
