@@ -15,5 +15,7 @@ MAX_BODY_BYTES = 256 * 1024
 def bounces(provider: str):
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return jsonify(error="The body is too large."), 413
-    recorded = webhooks.receive(provider, request.headers, request.get_data(cache=False)[:MAX_BODY_BYTES + 1])
+    # Header names as the service looks them up: lower case, whatever case the provider sent.
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    recorded = webhooks.receive(provider, headers, request.get_data(cache=False)[:MAX_BODY_BYTES + 1])
     return jsonify(recorded=recorded)

@@ -71,8 +71,9 @@ def _soft_bounces(executor: Executor, address: str, at: datetime) -> int:
     """How many different mails to `address` bounced softly within the window."""
     since = at - timedelta(days=current_app.config["SOFT_BOUNCE_WINDOW_DAYS"])
     each_mail = func.coalesce(BounceEvent.message_id, cast(BounceEvent.id, String))
-    return executor.scalar(select(func.count(func.distinct(each_mail))).where(
-        BounceEvent.address == address, BounceEvent.kind == BounceKind.SOFT, BounceEvent.occurred_at > since))
+    return executor.execute(select(func.count(func.distinct(each_mail))).where(
+        BounceEvent.address == address, BounceEvent.kind == BounceKind.SOFT, BounceEvent.occurred_at > since)
+    ).scalar_one()
 
 
 def _unsubscribe_everywhere(executor: Executor, subscriber_id: int, form: str, at: datetime) -> None:

@@ -58,10 +58,11 @@ def _quoted_headers(message: Message) -> list[Message]:
     for part in message.walk():
         kind = part.get_content_type()
         if kind == "message/rfc822" and part.is_multipart():
-            found.append(part.get_payload(0))
+            if isinstance(original := part.get_payload(0), Message):
+                found.append(original)
         elif kind == "text/rfc822-headers":
-            payload = part.get_payload(decode=True) or b""
-            found.append(email.message_from_bytes(payload))
+            payload = part.get_payload(decode=True)
+            found.append(email.message_from_bytes(payload if isinstance(payload, bytes) else b""))
     return found
 
 
@@ -78,8 +79,8 @@ def _delivery_status_fields(message: Message) -> list[Message]:
     """The per-recipient field groups of RFC 3464's message/delivery-status parts."""
     groups = []
     for part in message.walk():
-        if part.get_content_type() == "message/delivery-status" and part.is_multipart():
-            groups += [block for block in part.get_payload()[1:] if isinstance(block, Message)]
+        if part.get_content_type() == "message/delivery-status" and isinstance(blocks := part.get_payload(), list):
+            groups += [block for block in blocks[1:] if isinstance(block, Message)]
     return groups
 
 
@@ -89,7 +90,8 @@ def _dsn_reason(message: Message) -> str:
             return _text(f"{group.get('Status', '')} {group.get('Diagnostic-Code', '')}")
     for part in message.walk():  # formats before RFC 3464: the first SMTP reply in the text
         if part.get_content_type() == "text/plain":
-            text = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
             if match := _SMTP_REPLY.search(text):
                 return _text(match.group(0))
     return _text(message.get("Subject"))
@@ -100,7 +102,7 @@ def _feedback_report(message: Message) -> Message | None:
         if part.get_content_type() == "message/feedback-report":
             payload = part.get_payload()
             if isinstance(payload, list) and payload:
-                return payload[0]
+                return payload[0] if isinstance(payload[0], Message) else None
             return email.message_from_string(payload if isinstance(payload, str) else "")
     return None
 
@@ -110,7 +112,7 @@ def read(raw: bytes, delivered_to: str | None = None) -> Report:
     message = email.message_from_bytes(raw[:MAX_REPORT_BYTES])
     candidates = _candidates(message, delivered_to)
     if message.get_content_type() == "multipart/report" and \
-            (message.get_param("report-type") or "").lower() == "feedback-report":
+            str(message.get_param("report-type") or "").lower() == "feedback-report":
         report = _feedback_report(message)
         feedback_type = _text(report.get("Feedback-Type") if report else "").lower()
         kind = BounceKind.COMPLAINT if feedback_type in COMPLAINT_TYPES else None

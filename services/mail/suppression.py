@@ -7,7 +7,7 @@ which sign-ups and campaign fan-outs read. Both change together, here.
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import Exists, delete, false, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -18,6 +18,7 @@ from services.core.audit import Actor
 from services.core.csv_safety import csv_timestamp
 from services.core.pagination import Page, keyset_page
 from services.core.transactions import Executor, dialect_insert
+from services.core.validation import storable
 
 DETAIL_LENGTH = 1000
 SEARCH_LENGTH = 320
@@ -31,12 +32,18 @@ def _dialect(executor: Executor):
     return executor.get_bind().dialect if isinstance(executor, Session) else executor.dialect
 
 
+def _lists_of(subscriber_id: int, list_ids: dict[int, list[int]] | None) -> list[int | None]:
+    """The lists a change names for one subscriber, or [None]: the subscriber as a whole."""
+    named: list[int | None] = list((list_ids or {}).get(subscriber_id) or [])
+    return named or [None]
+
+
 def record_consent(executor: Executor, action: ConsentAction, form: str, subscriber_ids: list[int],
                    list_ids: dict[int, list[int]] | None = None) -> None:
     """The consent trail's entry for a change made by the mail system rather than by a
     reader at a form: one per subscriber, or per subscription when `list_ids` says which."""
     rows = [{"subscriber_id": sid, "list_id": list_id, "action": action, "form": form}
-            for sid in subscriber_ids for list_id in ((list_ids or {}).get(sid) or [None])]
+            for sid in subscriber_ids for list_id in _lists_of(sid, list_ids)]
     if rows:
         executor.execute(insert(ConsentEvent.__table__), rows)
 
@@ -60,6 +67,8 @@ def suppress(executor: Executor, address: str, reason: SuppressionReason, *, det
 def unsuppress(session: Session, actor: Actor, address: str) -> bool:
     """Take `address` off the list (an owner's decision, audited); it may be mailed again."""
     address = normalised(address)
+    if not storable(address):
+        return False  # nothing stored holds it
     removed = session.execute(delete(Suppression).where(Suppression.address == address)
                               .returning(Suppression.reason)).scalar()
     if removed is None:
@@ -79,7 +88,7 @@ def add_by_staff(session: Session, actor: Actor, address: str, note: str) -> boo
     return added
 
 
-def listed(address) -> object:
+def listed(address) -> Exists:
     """A SQL condition: `address` (a column or a value) is on the list."""
     return select(Suppression.id).where(Suppression.address == func.lower(address)).exists()
 
@@ -87,6 +96,8 @@ def listed(address) -> object:
 def _matching(query: str) -> Select:
     statement = select(Suppression)
     query = normalised(query)[:SEARCH_LENGTH]
+    if not storable(query):
+        return statement.where(false())  # nothing stored holds it
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(Suppression.address.like(f"%{escaped}%", escape="\\"))

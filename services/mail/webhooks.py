@@ -68,22 +68,21 @@ def mailgun(headers: Mapping[str, str], body: bytes) -> list[Bounce]:
     event = payload.get("event-data")
     if not isinstance(event, dict) or not isinstance(event.get("recipient"), str):
         return []
+    outcome = (str(event.get("event")), str(event.get("severity")) if event.get("event") == "failed" else None)
     kind = {("failed", "permanent"): BounceKind.HARD, ("failed", "temporary"): BounceKind.SOFT,
-            ("complained", None): BounceKind.COMPLAINT}.get(
-        (event.get("event"), event.get("severity") if event.get("event") == "failed" else None))
+            ("complained", None): BounceKind.COMPLAINT}.get(outcome)
     if kind is None:
         return []
-    status = event.get("delivery-status") if isinstance(event.get("delivery-status"), dict) else {}
-    message = event.get("message") if isinstance(event.get("message"), dict) else {}
-    message_headers = message.get("headers") if isinstance(message.get("headers"), dict) else {}
+    status = _object(event.get("delivery-status"))
+    message_headers = _object(_object(event.get("message")).get("headers"))
     reason = _text(f"{status.get('code', '')} {status.get('message') or status.get('description') or ''}")
     message_id = message_headers.get("message-id")
     return [Bounce(event["recipient"], kind, "mailgun", reason or str(event.get("event")),
                    f"<{message_id.strip('<>')}>" if isinstance(message_id, str) and message_id else None)]
 
 
-SENDGRID_SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
-SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
+SENDGRID_SIGNATURE = "x-twilio-email-event-webhook-signature"  # headers arrive lower-cased
+SENDGRID_TIMESTAMP = "x-twilio-email-event-webhook-timestamp"
 
 
 def _sendgrid_kind(event: dict) -> BounceKind | None:
@@ -129,6 +128,11 @@ def sendgrid(headers: Mapping[str, str], body: bytes) -> list[Bounce]:
 
 PROVIDERS: dict[str, Callable[[Mapping[str, str], bytes], list[Bounce]]] = {
     "mailgun": mailgun, "sendgrid": sendgrid}
+
+
+def _object(value: object) -> dict:
+    """A JSON object of the payload, or an empty one if the provider sent something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def receive(provider: str, headers: Mapping[str, str], body: bytes) -> int:
