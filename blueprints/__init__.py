@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.admin.publication import routes as publication_admin_routes  # noqa: F401
     from blueprints.admin.staff import routes as staff_routes  # noqa: F401
     from blueprints.admin.subscribers import routes as subscriber_routes  # noqa: F401
+    from blueprints.admin.suppressions import routes as suppression_routes  # noqa: F401
     from blueprints.api import bp as api_bp
     from blueprints.api import enrollments as api_enrollments  # noqa: F401
     from blueprints.api import public as api_public  # noqa: F401

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from extensions import db
-from models import ImportJob, ImportStatus, MailingList, Subscriber
+from models import ImportJob, ImportStatus, MailingList, Subscriber, Suppression, SuppressionReason
 from services.core.audit import CLI
 from services.courses import enrollments
 from services.courses.enrollment_details import EnrollmentInput
@@ -18,7 +18,8 @@ DOWNLOAD_SUFFIXES = (".csv", ".json", "/preview.html")
 
 
 def seed_console(make_cohort, origin) -> dict[str, int]:
-    """A subscriber, a list, a course with a cohort and an enrolment, an import job and a draft newsletter."""
+    """A subscriber, a list, a course with a cohort and an enrolment, an import job, a draft newsletter
+    and a suppressed address."""
     subscriptions.subscribe("page@example.com", "Page Reader", origin)
     cohort = make_cohort()
     enrollments.enroll(cohort.course.slug, EnrollmentInput(cohort=str(cohort.id), full_name="Course Reader",
@@ -26,6 +27,8 @@ def seed_console(make_cohort, origin) -> dict[str, int]:
     job = ImportJob(actor="owner@example.com", source_path="/nowhere.csv", filename="members.csv",
                     file_format="csv", status=ImportStatus.DONE)
     db.session.add(job)
+    db.session.add(Suppression(address="bounced@example.com", reason=SuppressionReason.HARD_BOUNCE,
+                               detail="550 5.1.1 user unknown", created_by="dsn"))
     db.session.commit()
     list_id = db.session.scalar(select(MailingList.id))
     campaign = campaigns.create(CLI, campaigns.CampaignFields(list_id, "This week", "In brief", "# News\n\nHello."))

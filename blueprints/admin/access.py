@@ -31,6 +31,7 @@ NAV = [
     ("admin.export", "Export", False),
     ("admin.imports", "Import", False),
     ("admin.outbox", "Outbox", False),
+    ("admin.suppressions", "Suppressions", False),
     ("admin.background", "Background work", False),
     ("admin.audit_log", "Audit log", False),
     ("admin.embed_snippets_page", "Embed", False),

@@ -9,6 +9,9 @@
   var WORDING = {{ wording|tojson }};
   var FALLBACK_THANKS = {{ thanks|tojson }};
   var HIDDEN = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden";
+  // An error line as Roster's own forms show one (the article's stylesheet may restyle .roster-error).
+  var ERROR_STYLE = "color:#b00020;font:600 0.9em/1.4 system-ui,sans-serif;margin:4px 0 0;padding-left:8px;" +
+    "border-left:3px solid #b00020";
   var widgets = 0;
 
   function make(tag, attributes, text) {
@@ -70,7 +73,7 @@
     errors.forEach(function (error) {
       var input = form.elements[error.field];
       if (!input || !input.id || input.type === "hidden") { unplaced.push(error.message); return; }
-      var message = make("p", {"class": "roster-error", id: input.id + "-error", style: "color:#b00020"}, error.message);
+      var message = make("p", {"class": "roster-error", id: input.id + "-error", style: ERROR_STYLE}, error.message);
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", message.id);
       input.parentNode.appendChild(message);

@@ -79,7 +79,8 @@ def test_editors_may_not_see_or_make_tokens(client, make_staff, staff_user, issu
 
 
 def snippets_on_page(page: str) -> list[str]:
-    return [html.unescape(code) for code in re.findall(r'<pre class="snippet"><code>(.*?)</code></pre>', page, re.S)]
+    return [html.unescape(code) for code in re.findall(r'<textarea id="[^"]+" class="snippet"[^>]*>(.*?)</textarea>',
+                                                        page, re.S)]
 
 
 def test_embed_page_gives_each_public_list_its_snippets_from_base_url(app, signed_in_client, newsletter, make_list,
@@ -92,9 +93,20 @@ def test_embed_page_gives_each_public_list_its_snippets_from_base_url(app, signe
     assert '<form method="post" action="https://roster.example-news.com/embed/subscribe?list=updates">' in form
     assert 'name="email"' in form and 'name="full_name"' in form and 'name="website"' in form
     assert all(f'name="{name}"' in mailchimp for name in ("EMAIL", "FNAME", "LNAME", "b_roster"))
-    assert 'src="https://roster.example-news.com/embed/form?list=updates"' in iframe
+    assert 'src="https://roster.example-news.com/embed/form?list=updates&amp;theme=light"' in iframe
+    # The lines that fit the frame to its form take a height only from Roster and from that frame.
+    assert 'event.origin !== "https://roster.example-news.com"' in iframe
+    assert 'event.source !== frame.contentWindow' in iframe and '"roster:height"' in iframe
     assert script == ('<div data-roster-form data-list="updates"></div>\n'
                       '<script src="https://roster.example-news.com/embed.js" async></script>')
+
+
+def test_embed_page_previews_each_snippet_and_offers_to_copy_it(signed_in_client, newsletter, embed_origins):
+    page = signed_in_client.get("/admin/embed").get_data(as_text=True)
+    assert page.count("data-copy=") == 4 and page.count(" hidden>Copy</button>") == 4  # shown by the script
+    assert '<iframe class="embed-preview" sandbox srcdoc="&lt;form method=&#34;post&#34;' in page
+    assert '<div class="embed-live"><iframe id="roster-frame-updates"' in page
+    assert "/static/console-embed.js" in page
 
 
 def test_embed_page_warns_when_no_site_may_embed(signed_in_client, newsletter):

@@ -1,5 +1,6 @@
 """Sign-up from article pages on another origin: form post, Mailchimp fields, iframe, script."""
 
+import html
 import re
 
 import pytest
@@ -149,6 +150,22 @@ def test_iframe_post_answers_inside_the_frame_and_records_the_article(app, clien
     assert response.status_code == 200 and 'class="frame"' in page and "Check your inbox" in page
     assert "frame-ancestors" in response.headers["Content-Security-Policy"]
     assert db.session.scalars(select(Subscription.source_url)).one() == ARTICLE_URL
+
+
+@pytest.mark.parametrize(("query", "root", "scheme"), [
+    ("theme=light", 'class="theme-light"', "light"),
+    ("theme=dark&transparent=1", 'class="theme-dark transparent"', "dark"),
+    ("theme=<b>", 'class="theme-auto"', "light dark"),
+])
+def test_the_frame_takes_the_article_pages_theme_through_to_its_answer(client, newsletter, embed_origins,
+                                                                       query, root, scheme):
+    form = client.get(f"/embed/form?list=updates&{query}").get_data(as_text=True)
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', form).group(1))
+    answer = embed_post(client, {"email": "frame@example.com", "view": "frame", "list": "updates"},
+                        query=action.removeprefix("/embed/subscribe")).get_data(as_text=True)
+    for page in (form, answer):
+        assert root in page and f'<meta name="color-scheme" content="{scheme}">' in page
+        assert "/static/embed-frame.js" in page and "/publication.css" in page  # fits its height; the accent
 
 
 def directives(response) -> dict[str, list[str]]:

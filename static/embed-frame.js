@@ -1,0 +1,21 @@
+/* Roster's iframe form tells the article page around it how tall it is, so the frame fits
+   its content (the thank-you is shorter than the form). Only a height is posted, so it may
+   go to whichever page framed it: Roster cannot know that page's origin for sure. The
+   snippet's listener takes it only from Roster's origin and from its own frame. */
+(function () {
+  "use strict";
+  if (window.parent === window) { return; }
+  var posted = 0;
+
+  function post() {
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height !== posted) {
+      posted = height;
+      window.parent.postMessage({type: "roster:height", height: height}, "*");
+    }
+  }
+
+  if (window.ResizeObserver) { new ResizeObserver(post).observe(document.documentElement); }
+  window.addEventListener("load", post);
+  post();
+})();
