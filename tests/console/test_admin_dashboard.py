@@ -2,8 +2,21 @@
 
 from datetime import timedelta
 
+from sqlalchemy import insert
+
 from extensions import db
-from models import OutboxMessage, OutboxStatus, Subscriber, Subscription, SubscriptionStatus
+from models import (
+    BounceEvent,
+    BounceKind,
+    Campaign,
+    CampaignRecipient,
+    OutboxMessage,
+    OutboxStatus,
+    RecipientStatus,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
 from models.base import utcnow
 from services.console import dashboard
 
@@ -80,3 +93,57 @@ def test_dashboard_page_draws_an_accessible_svg_chart(signed_in_client, newslett
     assert f"<td>{utcnow().date().isoformat()}</td><td class=\"num\">1</td>" in html  # the table fallback
     assert "https://news.example/chart" in html and "100%" in html
     assert 'href="/admin/outbox?status=failed">1</a>' in html
+
+
+def _sent_mail(count: int, *, days_ago: float = 0) -> None:
+    when = utcnow() - timedelta(days=days_ago)
+    db.session.execute(insert(OutboxMessage.__table__), [dict(
+        message_id=f"<sent-{days_ago}-{n}@t>", recipient=f"r{n}@example.com", category="t", subject="s",
+        text_body="", html_body="", status=OutboxStatus.SENT, sent_at=when, headers={}, attachments=[])
+        for n in range(count)])
+    db.session.commit()
+
+
+def _bounces(kind: BounceKind, count: int, *, days_ago: float = 0) -> None:
+    db.session.add_all([BounceEvent(address=f"b{n}@example.com", kind=kind, source="dsn",
+                                    occurred_at=utcnow() - timedelta(days=days_ago)) for n in range(count)])
+    db.session.commit()
+
+
+def test_bounces_and_complaints_of_the_last_30_days_with_their_rates(
+        app, signed_in_client, newsletter, readers, make_campaign):
+    _sent_mail(300)
+    _sent_mail(50, days_ago=40)  # before the window: not counted
+    campaign = db.session.get(Campaign, make_campaign(newsletter))
+    campaign.started_at = utcnow() - timedelta(days=2)
+    db.session.add_all([CampaignRecipient(campaign_id=campaign.id, subscriber_id=sid, email=f"c{sid}@example.com",
+                                          status=RecipientStatus.SENT, sent_at=utcnow() - timedelta(days=1))
+                        for sid in readers(newsletter, 100)])
+    db.session.commit()
+    _bounces(BounceKind.HARD, 2)
+    _bounces(BounceKind.SOFT, 5)
+    _bounces(BounceKind.COMPLAINT, 1)
+    _bounces(BounceKind.HARD, 9, days_ago=31)
+
+    figures = dashboard.deliverability(db.session)
+    assert (figures.sent, figures.hard_bounces, figures.soft_bounces, figures.complaints) == (400, 2, 5, 1)
+    assert (figures.bounce_rate, figures.complaint_rate) == (7 / 400, 1 / 400)
+    assert not figures.bounce_rate_high and not figures.complaint_rate_high
+    page = signed_in_client.get("/admin/").get_data(as_text=True)
+    assert "Bounces and complaints, last 30 days" in page and "1.75 %" in page and "0.25 %" in page
+    assert "above the" not in page and "under the 0.3 % line" in page and "Gmail" in page
+
+    _bounces(BounceKind.HARD, 1)
+    _bounces(BounceKind.COMPLAINT, 1)  # 8 / 400 = 2 % bounces, 2 / 400 = 0.5 % complaints: both flagged
+    figures = dashboard.deliverability(db.session)
+    assert figures.bounce_rate_high and figures.complaint_rate_high
+    page = signed_in_client.get("/admin/").get_data(as_text=True)
+    assert "2.00 % <strong class=\"error\">above the 2 % line</strong>" in page
+    assert "0.50 % <strong class=\"error\">above the 0.3 % line</strong>" in page
+
+
+def test_no_mail_sent_gives_rates_of_zero(app, signed_in_client):
+    _bounces(BounceKind.COMPLAINT, 1)
+    figures = dashboard.deliverability(db.session)
+    assert (figures.sent, figures.complaint_rate, figures.complaint_rate_high) == (0, 0.0, False)
+    assert signed_in_client.get("/admin/").status_code == 200

@@ -23,6 +23,7 @@ def dashboard():
         sources=subscriptions.sources,
         figures_as_of=subscriptions.computed_at,
         outbox=figures.outbox_health(session),
+        deliverability=figures.deliverability(session),
         cohorts=figures.open_cohorts(session),
     )
 
