@@ -43,9 +43,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from blueprints import register_blueprints
     from blueprints.errors import register_error_handlers
+    from blueprints.locale import register_locale
     from blueprints.security_headers import register_security_headers
     from commands import register_commands
 
+    register_locale(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)

@@ -58,6 +58,8 @@ class Config:
     # The publication readers see: defaults for the console's publication settings.
     SITE_NAME = os.environ.get("SITE_NAME", "")
     SITE_URL = os.environ.get("SITE_URL", "").strip()
+    # The language of pages whose reader asks for none Roster ships (en, hi, fr, es, ar).
+    DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en").strip().lower()
     # How long a process keeps the publication settings it read (a save shows elsewhere within it).
     PUBLICATION_CACHE_SECONDS = float(os.environ.get("PUBLICATION_CACHE_SECONDS", "10"))
 

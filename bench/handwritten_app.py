@@ -8,7 +8,8 @@ It does the work a sign-up must do, as Roster does it and into Roster's own tabl
   rules cannot differ), and the article URL split from its campaign parameters likewise;
 - through the raw driver, in one transaction: the default list, the subscriber and
   subscription upserts, the consent event, the per-address mail throttle, and the
-  confirmation mail with its two signed links, rendered from Roster's templates and queued.
+  confirmation mail with its two signed links, rendered from Roster's templates and
+  catalogues in the reader's language (stored with the subscription) and queued.
 It is written as a careful hand would write it for speed: statements prepared once per
 connection, templates compiled once, and SQLite's write lock taken with short retries
 rather than SQLite's busy handler (as Roster does). It leaves out Roster's layers: WTForms,
@@ -30,18 +31,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from babel.support import Translations
 from flask import Flask, abort, redirect, request, session
+from flask_babel import Babel
 from itsdangerous import BadData, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import escape
 
 from config import Config
 from services.core.errors import InvalidInput
+from services.core.languages import LANGUAGES, direction, shipped
 from services.core.origins import is_allowed, normalise_origins, request_origin, safe_next, split_source, utm_fields
 from services.core.publication import FALLBACK_NAME, Publication
 from services.core.validation import clean_full_name, normalise_email
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 DAILY_LIMIT = Config.OPT_IN_MAIL_DAILY_LIMIT
 MIN_INTERVAL = timedelta(seconds=Config.OPT_IN_MAIL_MIN_INTERVAL_SECONDS)
 WORDING = "subscribe-v1"
@@ -56,13 +61,17 @@ STATEMENTS = {
         "RETURNING id, email, full_name, suppressed_at, link_key"),
     "subscription": (
         "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at, "
-        "source_url, referrer, utm, link_key) SELECT {p}, id, 'pending', {p}, {p}, {p}, {p}, {p}, {p}, {p} "
+        "source_url, referrer, utm, link_key, language) "
+        "SELECT {p}, id, 'pending', {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p} "
         "FROM mailing_lists WHERE ({p} = '' OR (slug = {p} AND is_public)) "  # '': the default list, in the same trip
         "ORDER BY is_default DESC, id LIMIT 1 "
         "ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at = CASE WHEN subscriptions.status = "
-        "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END "
+        "'confirmed' THEN subscriptions.requested_at ELSE excluded.requested_at END, "
+        "language = COALESCE(excluded.language, subscriptions.language) "
         "RETURNING id, status, list_id, link_key, "
         "(SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id), "
+        "COALESCE(subscriptions.language, "
+        "(SELECT language FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id)), "
         # the throttle's reading, taken under the subscriber's row lock as Roster takes it
         "(SELECT count(*) FROM outbox_messages WHERE lower(recipient) = lower({p}) "
         "AND category IN ('opt_in', 'course_opt_in', 'privacy_link') AND created_at > {p}), "
@@ -133,28 +142,39 @@ def create_app(config: dict | None = None) -> Flask:
     config = config or os.environ
     app = Flask(__name__)
     app.secret_key = config["SECRET_KEY"]
+    Babel(app)  # Roster's rule functions word their refusals through it
     base_url = config["BASE_URL"].rstrip("/")
     # The publication as Roster shows it with no settings saved (Roster reads them once in a while).
     brand = Publication(name=config.get("SITE_NAME") or FALLBACK_NAME, site_url=config.get("SITE_URL", ""),
                         sender_name="", postal_address="", accent_colour="", has_logo=False, version=0)
     article_sites = normalise_origins(config.get("EMBED_ALLOWED_ORIGINS", "").split(","))
     database = Database(config["DATABASE_URL"])
-    mail = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False)
+    # One template environment per language, each with that language's catalogue.
+    mail = {}
+    for code in LANGUAGES:
+        catalogue = Translations.load(str(TRANSLATIONS), [code])
+        mail[code] = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                                 auto_reload=False, extensions=["jinja2.ext.i18n"])
+        mail[code].install_gettext_translations(catalogue, newstyle=True)
+        mail[code].globals.update(page_language=lambda code=code: code,
+                                  text_direction=lambda code=code: direction(code), catalogue=catalogue)
     csrf = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
     confirm_links = URLSafeTimedSerializer([app.secret_key], salt="roster.confirm-subscription")
     leave_links = URLSafeTimedSerializer([app.secret_key], salt="roster.unsubscribe")
 
     def queue_mail(db, now, subscriber, subscription) -> None:
         subscriber_id, email, name, suppressed_at, subscriber_key = subscriber
-        subscription_id, status, list_id, subscription_key, list_name, sent_today, latest = subscription
+        subscription_id, status, list_id, subscription_key, list_name, language, sent_today, latest = subscription
         if isinstance(latest, str):
             latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)
         if suppressed_at is not None or sent_today >= DAILY_LIMIT or (latest and latest > now - MIN_INTERVAL):
             return
         confirmed = status == "confirmed"
         template = "already_subscribed" if confirmed else "confirm_subscription"
-        subject = (f"You're already subscribed to {list_name}" if confirmed
-                   else f"Please confirm your subscription to {list_name}")
+        templates = mail[language]
+        subject = templates.globals["catalogue"].gettext(
+            "You're already subscribed to %(list)s" if confirmed else "Please confirm your subscription to %(list)s"
+        ) % {"list": list_name}
         # Each link names its row by id and by the row's link key, as Roster's do.
         leave = leave_links.dumps({"i": subscriber_id, "k": subscriber_key, "l": list_id})
         confirm = confirm_links.dumps({"i": subscription_id, "k": subscription_key})
@@ -167,14 +187,17 @@ def create_app(config: dict | None = None) -> Flask:
         at = database.time(now)
         db.execute(database.sql["mail"], (
             f"<{uuid.uuid4().hex}@{urlsplit(base_url).hostname}>", email, name, subject,
-            mail.get_template(f"email/{template}.txt").render(context),
-            mail.get_template(f"email/{template}.html").render(context), json.dumps(headers), at, at))
+            templates.get_template(f"email/{template}.txt").render(context),
+            templates.get_template(f"email/{template}.html").render(context), json.dumps(headers), at, at))
 
     def sign_up(form: str, source_url: str | None, utm: dict[str, str]) -> None:
         """Raises InvalidInput, as Roster's rules do, before anything is written."""
         email = normalise_email(request.form.get("email"))
         name = clean_full_name(request.form.get("full_name"))
         source_url = source_url or request.referrer
+        # The page's language, as Roster chooses it: ?lang=, the cookie, then the browser's.
+        language = (shipped(request.args.get("lang")) or shipped(request.cookies.get("lang"))
+                    or request.accept_languages.best_match(LANGUAGES) or Config.DEFAULT_LANGUAGE)
         db, sql, now = database.connection(), database.sql, datetime.now(UTC)
         at = database.time(now)
         database.begin(db)
@@ -183,7 +206,7 @@ def create_app(config: dict | None = None) -> Flask:
             since = database.time(now - timedelta(days=1))
             subscription = db.execute(sql["subscription"], (
                 subscriber[0], at, at, at, source_url, request.referrer, json.dumps(utm) if utm else None,
-                secrets.token_urlsafe(12), "", "", subscriber[1], since, subscriber[1], since)).fetchone()
+                secrets.token_urlsafe(12), language, "", "", subscriber[1], since, subscriber[1], since)).fetchone()
             if subscription[1] != "confirmed":
                 user_agent = (request.user_agent.string or "")[:500] or None
                 db.execute(sql["consent"], (subscriber[0], subscription[2], at, form, WORDING, request.remote_addr,

@@ -2,12 +2,13 @@
 and the per-address rate limit shared by the embed and the public API."""
 
 from flask import Response, current_app, request
+from flask_babel import lazy_gettext
 
 from services.core.origins import is_allowed, normalise_origins, origin_of, request_origin, split_source, utm_fields
 
 # What every sign-up from another site is told, whatever the address's state.
-THANKS = ("Thank you. If that address can receive our newsletter, we have sent it an email: "
-          "open it and follow the link to finish.")
+THANKS = lazy_gettext("Thank you. If that address can receive our newsletter, we have sent it an email: "
+                      "open it and follow the link to finish.")
 
 
 def own_origins() -> list[str]:

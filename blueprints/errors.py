@@ -4,6 +4,8 @@ never a stack trace. Blueprints add their own pages for the errors they explain
 better (a bad mailed link); views catch an error only to show it beside a form field."""
 
 from flask import Flask, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -23,18 +25,19 @@ from services.core.errors import (
 from services.core.transactions import read_session
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Please go back and try again."),
-    401: ("Not signed in", "Please sign in."),
-    403: ("Not allowed", "This request is not allowed."),
-    404: ("Page not found", "There is nothing at this address."),
-    405: ("Method not allowed", "This page cannot be used that way."),
-    409: ("No longer possible", "This can no longer be done."),
-    410: ("Expired", "This link has expired."),
-    413: ("Too large", "What you sent is larger than this site accepts."),
-    429: ("Too many requests", "You have tried this a lot in a short time. Please wait a minute and try again."),
-    500: ("Something went wrong", "We could not complete your request. Nothing was changed; please try again."),
-    503: ("Temporarily unavailable",
-          "We cannot reach our database right now. Nothing was changed; please try again in a minute."),
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    401: (_l("Not signed in"), _l("Please sign in.")),
+    403: (_l("Not allowed"), _l("This request is not allowed.")),
+    404: (_l("Page not found"), _l("There is nothing at this address.")),
+    405: (_l("Method not allowed"), _l("This page cannot be used that way.")),
+    409: (_l("No longer possible"), _l("This can no longer be done.")),
+    410: (_l("Expired"), _l("This link has expired.")),
+    413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    429: (_l("Too many requests"),
+          _l("You have tried this a lot in a short time. Please wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("We could not complete your request. Nothing was changed; please try again.")),
+    503: (_l("Temporarily unavailable"),
+          _l("We cannot reach our database right now. Nothing was changed; please try again in a minute.")),
 }
 
 
@@ -57,14 +60,14 @@ def status_of(error: DomainError) -> int:
 
 def error_page(status: int, message: str | None = None):
     title, default = MESSAGES.get(status, MESSAGES[500])
-    return render_template("error.html", title=title, message=message or default), status
+    return render_template("error.html", title=str(title), message=message or str(default)), status
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return error_page(400, "This form has expired or was not sent from our site. "
-                               "Please reload the page and try again.")
+        return error_page(400, gettext("This form has expired or was not sent from our site. "
+                                       "Please reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error):

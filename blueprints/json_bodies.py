@@ -5,6 +5,7 @@ ValueError that makes request.get_json answer 400 or, when silent, None."""
 import re
 
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import LazyString
 
 # Our JSON bodies are flat objects of strings; 32 levels leaves room for any future shape.
 MAX_JSON_DEPTH = 32
@@ -37,7 +38,14 @@ def nests_too_deep(data: str | bytes) -> bool:
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, refusing (with a ValueError) what nests deeper than MAX_JSON_DEPTH."""
+    """Flask's JSON, refusing (with a ValueError) what nests deeper than MAX_JSON_DEPTH;
+    a lazily translated message is written as its text in the reader's language."""
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, LazyString):
+            return str(o)
+        return DefaultJSONProvider.default(o)
 
     def loads(self, s: str | bytes, **kwargs):
         if nests_too_deep(s):

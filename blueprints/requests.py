@@ -3,8 +3,9 @@
 from flask import request
 
 from blueprints.cross_origin import own_origins
+from services.core.languages import current_language
 from services.core.origins import origin_of
-from services.subscriptions.consent import ConsentOrigin
+from services.subscriptions.consent import ConsentOrigin, shown_wording
 
 
 def _elsewhere(url: str | None) -> str | None:
@@ -26,6 +27,12 @@ def consent_origin(form: str, *, wording_version: str | None = None,
         wording_version=wording_version,
         utm=utm,
     )
+
+
+def wording_shown(version: str) -> tuple[str, str]:
+    """The consent wording `version` as this page shows it, in the reader's language: the
+    version to record (it names the language) and the exact text."""
+    return shown_wording(version, current_language())
 
 
 def wants_json() -> bool:

@@ -109,6 +109,8 @@ class Enrollment(Base):
     paid_by: Mapped[str | None] = mapped_column(String(320))
     # Confirm, cancel and stop-course-mail links carry it.
     link_key: Mapped[str] = link_key_column()
+    # The language the reader enrolled in: their course mail is in it (NULL: the site's default).
+    language: Mapped[str | None] = mapped_column(String(8))
 
     cohort: Mapped[Cohort] = relationship()
 

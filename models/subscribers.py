@@ -64,6 +64,8 @@ class MailingList(Base):
     # Mailchimp snippet's action URL, so a snippet works here with only its host changed.
     mailchimp_account_id: Mapped[str | None] = mapped_column(String(40))
     mailchimp_audience_id: Mapped[str | None] = mapped_column(String(40))
+    # The language its mail is in for readers whose own is not known (imports, the console).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 # One list per Mailchimp audience (NULLs do not clash).
@@ -105,6 +107,8 @@ class Subscription(Base):
     import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id", ondelete="SET NULL"))
     # Confirmation links carry it.
     link_key: Mapped[str] = link_key_column()
+    # The language the reader signed up in: their mail is in it (NULL: the list's language).
+    language: Mapped[str | None] = mapped_column(String(8))
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     mailing_list: Mapped[MailingList] = relationship()

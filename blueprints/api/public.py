@@ -8,8 +8,9 @@ from blueprints.api.openapi import document
 from blueprints.api.problems import problem
 from blueprints.api.requests import json_object, only_query
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
-from blueprints.requests import consent_origin
+from blueprints.requests import consent_origin, wording_shown
 from extensions import csrf, limiter
+from services.core.languages import current_language
 from services.core.origins import UTM_KEYS
 from services.core.validation import FULL_NAME_MAX_LENGTH, clean_full_name, normalise_email
 from services.subscriptions import subscriptions
@@ -36,9 +37,9 @@ def cors_for_public_endpoints(response):
 def create_subscription():
     if not cross_origin.origin_allowed():
         return problem(403, "This origin may not post sign-ups here.")
-    only_query()
+    only_query("lang")
     body = json_object(SUBSCRIPTION_FIELDS, required=("email",))
-    accepted = make_response({"status": "accepted", "message": cross_origin.THANKS}, 202)
+    accepted = make_response({"status": "accepted", "message": str(cross_origin.THANKS)}, 202)
     source, utm = cross_origin.article_source(body.get("source"), body)
     if body.get("website"):
         # The honeypot: the answer a person with this input would get, and nothing stored.
@@ -47,8 +48,8 @@ def create_subscription():
         return accepted
     subscriptions.subscribe(
         body["email"], body.get("full_name"),
-        consent_origin("api", wording_version=CURRENT_SUBSCRIBE_WORDING, source_url=source, utm=utm),
-        list_slug=body.get("list") or None,
+        consent_origin("api", wording_version=wording_shown(CURRENT_SUBSCRIBE_WORDING)[0], source_url=source, utm=utm),
+        list_slug=body.get("list") or None, language=current_language(),
     )
     return accepted
 

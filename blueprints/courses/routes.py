@@ -7,15 +7,16 @@ from blueprints.courses.forms import EnrollForm
 from blueprints.errors import status_of
 from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
-from blueprints.requests import consent_origin
+from blueprints.requests import consent_origin, wording_shown
 from extensions import csrf, limiter
 from services.core.errors import Closed, ExpiredToken, InvalidInput, InvalidToken, SignupsClosed
+from services.core.languages import current_language
 from services.core.tokens import Purpose
 from services.core.transactions import read_session
 from services.courses import courses, enrollments
 from services.courses.enrollment_details import EnrollmentInput
 from services.subscriptions import subscriptions
-from services.subscriptions.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, CURRENT_ENROLL_WORDING, WORDINGS
+from services.subscriptions.consent import CURRENT_ENROLL_NEWSLETTER_WORDING, CURRENT_ENROLL_WORDING
 
 bp.add_app_template_filter(courses.long_date, "long_date")
 bp.add_app_template_filter(courses.fee_label, "fee")
@@ -53,6 +54,7 @@ def enroll(slug):
     course = _published_course(slug)
     open_cohorts = courses.open_cohorts(course)
     form = EnrollForm()
+    wording_version, wording = wording_shown(CURRENT_ENROLL_WORDING)
     if form.validate_on_submit():
         if form.filled_by_bot():
             return redirect(url_for(".check_inbox", slug=slug), 303)
@@ -62,8 +64,8 @@ def enroll(slug):
                 EnrollmentInput(cohort=form.cohort.data, full_name=form.full_name.data, email=form.email.data,
                                phone=form.phone.data, country=form.country.data,
                                organisation=form.organisation.data, note=form.note.data,
-                               newsletter=form.newsletter.data),
-                consent_origin("course-enroll", wording_version=CURRENT_ENROLL_WORDING),
+                               newsletter=form.newsletter.data, language=current_language()),
+                consent_origin("course-enroll", wording_version=wording_version),
             )
         except InvalidInput as error:
             show_error(form, error)
@@ -73,8 +75,8 @@ def enroll(slug):
         form.cohort.data = str(open_cohorts[0].cohort.id)
     return render_template(
         "courses/enroll.html", course=course, open_cohorts=open_cohorts, upcoming=courses.upcoming_cohorts(course),
-        form=form, wording=WORDINGS[CURRENT_ENROLL_WORDING], newsletter_name=_newsletter_name(),
-        newsletter_wording=WORDINGS[CURRENT_ENROLL_NEWSLETTER_WORDING],
+        form=form, wording=wording, newsletter_name=_newsletter_name(),
+        newsletter_wording=wording_shown(CURRENT_ENROLL_NEWSLETTER_WORDING)[1],
     ), 400 if form.errors else 200
 
 

@@ -71,7 +71,7 @@ def mailchimp_jsonp():
         return _refusal("This site may not post sign-ups here.", 403)
     form = EmbedForm(formdata=embed_formdata(request.args, request.args))
     if form.filled_by_bot():
-        return _jsonp(callback, "success", cross_origin.THANKS)  # a bot learns nothing
+        return _jsonp(callback, "success", str(cross_origin.THANKS))  # a bot learns nothing
     if form.validate():
         source, utm = cross_origin.article_source(None, request.args)
         try:
@@ -81,7 +81,7 @@ def mailchimp_jsonp():
         except InvalidInput as error:
             field, messages = error.field, [error.message]
         else:
-            return _jsonp(callback, "success", cross_origin.THANKS)
+            return _jsonp(callback, "success", str(cross_origin.THANKS))
     else:
         field, messages = next(iter(form.errors.items()))
     index = _FIELD_INDEX.get(field)

@@ -6,9 +6,10 @@ from markupsafe import Markup
 
 from blueprints.newsletters import bp
 from blueprints.public.forms import SubscribeForm
+from blueprints.requests import wording_shown
 from services.core.transactions import read_session
 from services.newsletters import archive, campaigns, markdown_text
-from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
+from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING
 
 
 @bp.route("/<list_slug>")
@@ -24,7 +25,8 @@ def issue(list_slug: str, campaign_slug: str):
     campaign = campaigns.sent_issue(read_session(), mailing_list, campaign_slug)
     body = Markup(markdown_text.to_html(campaign.body_markdown))  # noqa: S704 (sanitised by nh3)
     return render_template("newsletters/issue.html", mailing_list=mailing_list, campaign=campaign, body=body,
-                           form=SubscribeForm(list=mailing_list.slug), wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING])
+                           form=SubscribeForm(list=mailing_list.slug),
+                           wording=wording_shown(CURRENT_SUBSCRIBE_WORDING)[1])
 
 
 @bp.route("/<list_slug>/feed.atom")

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -14,24 +15,25 @@ class AddressForm(FlaskForm):
         # Templates render the token with csrf_token().
         csrf = False
 
-    email = StringField("Email Address", validators=[
-        InputRequired("Enter your email address."), Length(max=254, message="That email address is too long."),
+    email = StringField(_l("Email Address"), validators=[
+        InputRequired(_l("Enter your email address.")), Length(max=254, message=_l("That email address is too long.")),
     ])
     # Honeypot: hidden from people, filled in by naive bots.
-    website = StringField("Leave this field empty")
+    website = StringField(_l("Leave this field empty"))
 
     def filled_by_bot(self) -> bool:
         return bool(self.website.data)
 
 
 class SubscribeForm(AddressForm):
-    full_name = StringField("Full Name", validators=[
-        Length(max=FULL_NAME_MAX_LENGTH, message=f"Full name can be at most {FULL_NAME_MAX_LENGTH} characters."),
+    full_name = StringField(_l("Full Name"), validators=[
+        Length(max=FULL_NAME_MAX_LENGTH,
+               message=_l("Full name can be at most %(count)s characters.", count=FULL_NAME_MAX_LENGTH)),
     ])
     list = HiddenField()
     source = HiddenField()
 
 
 class EraseForm(FlaskForm):
-    confirm = BooleanField("I understand that erasure cannot be undone",
-                           validators=[DataRequired("Tick the box to confirm: erasure cannot be undone.")])
+    confirm = BooleanField(_l("I understand that erasure cannot be undone"),
+                           validators=[DataRequired(_l("Tick the box to confirm: erasure cannot be undone."))])

@@ -9,13 +9,14 @@ from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.public import bp
 from blueprints.public.forms import SubscribeForm
-from blueprints.requests import consent_origin
+from blueprints.requests import consent_origin, wording_shown
 from extensions import csrf, limiter
 from services.core.errors import InvalidInput, InvalidToken
+from services.core.languages import current_language
 from services.core.transactions import read_session
 from services.data import scheduled_backups
 from services.subscriptions import subscriptions
-from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING, WORDINGS
+from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING
 
 
 @bp.route("/")
@@ -28,6 +29,7 @@ def index():
 @limiter.limit(address_post_limit, methods=["POST"], key_func=address_rate_key)
 def subscribe():
     form = SubscribeForm(list=request.args.get("list", ""), source=request.args.get("source", ""))
+    wording_version, wording = wording_shown(CURRENT_SUBSCRIBE_WORDING)
     if form.validate_on_submit():
         # The next page repeats the address, so a typo shows; the same for every address.
         session[SIGNUP_ADDRESS] = form.email.data.strip()
@@ -37,9 +39,8 @@ def subscribe():
         try:
             subscriptions.subscribe(
                 form.email.data, form.full_name.data,
-                consent_origin("hosted", wording_version=CURRENT_SUBSCRIBE_WORDING,
-                               source_url=form.source.data or None),
-                list_slug=form.list.data or None,
+                consent_origin("hosted", wording_version=wording_version, source_url=form.source.data or None),
+                list_slug=form.list.data or None, language=current_language(),
             )
         except InvalidInput as error:
             show_error(form, error)
@@ -48,7 +49,7 @@ def subscribe():
     status = 400 if form.errors else 200
     named, choices = subscriptions.offered_lists(read_session(), form.list.data)
     return render_template("public/subscribe.html", form=form, named=named, choices=choices,
-                           wording=WORDINGS[CURRENT_SUBSCRIBE_WORDING]), status
+                           wording=wording), status
 
 
 SIGNUP_ADDRESS, SIGNUP_ARTICLE = "signup_address", "signup_article"

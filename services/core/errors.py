@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask_babel import gettext
+
 
 class DomainError(Exception):
     """Base class for every error a service raises on purpose."""
@@ -66,8 +68,8 @@ class SignInFailed(DomainError):
 class SignupsClosed(DomainError):
     """There is no mailing list to sign up to: staff have removed every list."""
 
-    def __init__(self, message: str = "Sign-ups are closed at the moment. Please try again later."):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        super().__init__(message or gettext("Sign-ups are closed at the moment. Please try again later."))
 
 
 class Closed(DomainError):

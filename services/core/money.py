@@ -3,14 +3,16 @@
 from decimal import Decimal, InvalidOperation
 
 import pycountry
+from babel.numbers import format_currency
+from flask_babel import gettext
 
 from services.core.errors import InvalidInput
+from services.core.languages import formatting_locale
 
 # Most currencies have two decimal places; these are the common exceptions.
 _MINOR_DIGITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "UGX": 0,
                  "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "IQD": 3, "LYD": 3}
 MAX_FEE_MINOR = 2**31 - 1  # the column is a 32-bit integer
-_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "US$"}
 
 
 def minor_digits(currency: str) -> int:
@@ -41,12 +43,11 @@ def parse_fee(raw: str | None, currency: str, *, field: str = "fee") -> int:
 
 
 def format_fee(fee_minor: int, currency: str) -> str:
+    """The fee as the current language writes money (€290.00 in English, 290,00 € in French)."""
     if fee_minor == 0:
-        return "Free"
-    digits = minor_digits(currency)
-    amount = f"{Decimal(fee_minor).scaleb(-digits):,.{digits}f}"
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+        return gettext("Free")
+    amount = Decimal(fee_minor).scaleb(-minor_digits(currency))
+    return format_currency(amount, currency, locale=formatting_locale())
 
 
 def fee_amount(fee_minor: int, currency: str) -> str:

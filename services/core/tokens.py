@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from services.core.errors import ExpiredToken, InvalidToken
@@ -46,16 +47,16 @@ def read_token(purpose: Purpose, token: str, max_age: int | None = None) -> tupl
             token, max_age=max_age, return_timestamp=True
         )
     except SignatureExpired:
-        raise ExpiredToken("This link has expired.") from None
+        raise ExpiredToken(gettext("This link has expired.")) from None
     except BadSignature:
-        raise InvalidToken("This link is not valid.") from None
+        raise InvalidToken(gettext("This link is not valid.")) from None
     if not isinstance(payload, dict):
-        raise InvalidToken("This link is not valid.")
+        raise InvalidToken(gettext("This link is not valid."))
     return payload, issued_at
 
 
 # A link whose row has gone, or whose id now names another row.
-NO_LONGER_VALID = "This link is no longer valid."
+NO_LONGER_VALID = lazy_gettext("This link is no longer valid.")
 
 
 def make_row_token(purpose: Purpose, row_id: int, link_key: str, **extra: int) -> str:

@@ -7,10 +7,13 @@ from functools import cache, lru_cache
 
 import phonenumbers
 import pycountry
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+from flask_babel import LazyString, gettext, lazy_gettext
 
 from services.core.errors import InvalidInput
+from services.core.languages import formatting_locale
 
 FULL_NAME_MAX_LENGTH = 200
 # Control characters (Cc), line and paragraph separators (Zl, Zp), surrogates (Cs), and
@@ -37,11 +40,11 @@ def ip_address_or_none(raw: str | None) -> str | None:
 def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> str:
     value = (raw or "").strip()
     if not value:
-        raise InvalidInput("email", "Enter your email address.")
+        raise InvalidInput("email", gettext("Enter your email address."))
     if len(value) > 254:
-        raise InvalidInput("email", "That email address is too long.")
+        raise InvalidInput("email", gettext("That email address is too long."))
     if "\ufffd" in value:  # bytes that were not valid UTF-8
-        raise InvalidInput("email", "That email address contains characters that could not be read.")
+        raise InvalidInput("email", gettext("That email address contains characters that could not be read."))
     if not check_deliverability and (normalised := _plain_address(value)):
         return normalised
     try:
@@ -54,27 +57,36 @@ def normalise_email(raw: str | None, *, check_deliverability: bool = False) -> s
 # email-validator's refusals are written for developers ("The part after the @-sign contains
 # invalid characters: '@'."); readers get plain advice, first match wins.
 _ADVICE = (
-    (re.compile(r"invalid characters: '@'|exactly one @"), "it can have only one @ sign"),
+    (re.compile(r"invalid characters: '@'|exactly one @"),
+     lazy_gettext("Enter a valid email address: it can have only one @ sign, like name@example.com.")),
     (re.compile(r"must have an @-sign|something (before|after) the @-sign"),
-     "it needs a name, an @ sign and a domain"),
-    (re.compile(r"should have a period"), "the part after the @ needs a dot, as in example.com"),
-    (re.compile(r"two periods in a row"), "it has two dots in a row"),
-    (re.compile(r"(start|end) with a period|period immediately"), "it cannot start or end with a dot, "
-                                                                  "or have one next to the @"),
-    (re.compile(r"before the @-sign"), "the part before the @ has a space or a symbol addresses cannot contain"),
+     lazy_gettext("Enter a valid email address: it needs a name, an @ sign and a domain, like name@example.com.")),
+    (re.compile(r"should have a period"),
+     lazy_gettext("Enter a valid email address: the part after the @ needs a dot, as in example.com, "
+                  "like name@example.com.")),
+    (re.compile(r"two periods in a row"),
+     lazy_gettext("Enter a valid email address: it has two dots in a row, like name@example.com.")),
+    (re.compile(r"(start|end) with a period|period immediately"),
+     lazy_gettext("Enter a valid email address: it cannot start or end with a dot, or have one next to the @, "
+                  "like name@example.com.")),
+    (re.compile(r"before the @-sign"),
+     lazy_gettext("Enter a valid email address: the part before the @ has a space or a symbol addresses "
+                  "cannot contain, like name@example.com.")),
     (re.compile(r"does not (exist|accept email)|not a valid domain|DNS"),
-     "that domain does not receive email; check it for typos"),
-    (re.compile(r"after the @-sign|domain|hyphen"), "check the part after the @ for typos"),
-    (re.compile(r"too long"), "it is too long"),
+     lazy_gettext("Enter a valid email address: that domain does not receive email; check it for typos, "
+                  "like name@example.com.")),
+    (re.compile(r"after the @-sign|domain|hyphen"),
+     lazy_gettext("Enter a valid email address: check the part after the @ for typos, like name@example.com.")),
+    (re.compile(r"too long"), lazy_gettext("Enter a valid email address: it is too long, like name@example.com.")),
 )
 
 
 def reader_advice(validator_message: str) -> str:
-    """What to tell a reader whose address email-validator refused with `validator_message`."""
+    """What to tell a reader, in their language, whose address email-validator refused with `validator_message`."""
     for pattern, advice in _ADVICE:
         if pattern.search(validator_message):
-            return f"Enter a valid email address: {advice}, like name@example.com."
-    return "Enter a valid email address, like name@example.com."
+            return str(advice)
+    return gettext("Enter a valid email address, like name@example.com.")
 
 
 # Most addresses are a plain ASCII local part at a domain many others share: for them,
@@ -112,19 +124,23 @@ def _plain_domain(domain: str) -> str | None:
     return normal if normal == domain.lower() else None
 
 
-def clean_text(raw: str | None, *, field: str, label: str, max_length: int, multiline: bool = False) -> str:
+def clean_text(raw: str | None, *, field: str, label: str | LazyString, max_length: int, multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", (raw or "").strip())
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > max_length:
-        raise InvalidInput(field, f"{label} can be at most {max_length} characters.")
+        raise InvalidInput(field, gettext("%(label)s can be at most %(count)s characters.", label=label,
+                                          count=max_length))
     if (_FORBIDDEN_IN_MULTILINE if multiline else _FORBIDDEN_CHARACTER).search(value):
-        raise InvalidInput(field, f"{label} contains characters that are not allowed.")
+        raise InvalidInput(field, gettext("%(label)s contains characters that are not allowed.", label=label))
     return value
 
 
+FULL_NAME_LABEL = lazy_gettext("Full name")  # read only when a message names the field
+
+
 def clean_full_name(raw: str | None) -> str:
-    return clean_text(raw, field="full_name", label="Full name", max_length=FULL_NAME_MAX_LENGTH)
+    return clean_text(raw, field="full_name", label=FULL_NAME_LABEL, max_length=FULL_NAME_MAX_LENGTH)
 
 
 PHONE_MAX_LENGTH = 32
@@ -136,21 +152,28 @@ def clean_phone(raw: str | None, *, field: str = "phone") -> str | None:
     if not value:
         return None
     if len(value) > PHONE_MAX_LENGTH:
-        raise InvalidInput(field, f"A phone number can be at most {PHONE_MAX_LENGTH} characters.")
+        raise InvalidInput(field, gettext("A phone number can be at most %(count)s characters.",
+                                          count=PHONE_MAX_LENGTH))
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise InvalidInput(field, "Enter a valid phone number in international format, "
-                                  "starting with + and the country code, e.g. +44 20 7946 0958.")
+        raise InvalidInput(field, gettext("Enter a valid phone number in international format, starting with + "
+                                          "and the country code, e.g. %(example)s.", example="+44 20 7946 0958"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@cache
 def countries() -> tuple[tuple[str, str], ...]:
-    """(ISO 3166-1 alpha-2 code, name) for every country, by name."""
-    return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda pair: pair[1]))
+    """(ISO 3166-1 alpha-2 code, name) for every country, named and ordered in the current language."""
+    return _countries(formatting_locale())
+
+
+@cache
+def _countries(locale: str) -> tuple[tuple[str, str], ...]:
+    names = Locale.parse(locale).territories
+    named = ((c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries)
+    return tuple(sorted(named, key=lambda pair: pair[1]))
 
 
 def clean_country(raw: str | None, *, field: str = "country") -> str | None:
@@ -158,5 +181,5 @@ def clean_country(raw: str | None, *, field: str = "country") -> str | None:
     if not value:
         return None
     if len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
-        raise InvalidInput(field, "Choose a country from the list.")
+        raise InvalidInput(field, gettext("Choose a country from the list."))
     return value

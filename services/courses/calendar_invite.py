@@ -1,8 +1,10 @@
-"""An .ics invitation for the day a cohort starts, attached to seat-holder mails."""
+"""An .ics invitation for the day a cohort starts, attached to seat-holder mails (in the
+language of the mail it is attached to)."""
 
 import base64
 from datetime import timedelta
 
+from flask_babel import gettext
 from icalendar import Calendar, Event
 
 from models import CourseFormat, Enrollment
@@ -17,13 +19,15 @@ def cohort_start_event(enrollment: Enrollment, site_name: str) -> Calendar:
     event = Event.new(
         # Stable per enrolment, so a second mail updates the same calendar entry.
         uid=f"enrollment-{enrollment.id}@{mail_domain()}",
-        summary=f"{course.title} starts ({cohort.label})",
+        summary=gettext("%(course)s starts (%(cohort)s)", course=course.title, cohort=cohort.label),
         # An all-day event on the first day: the course has dates, not hours.
         start=cohort.starts_on,
         end=cohort.starts_on + timedelta(days=1),
-        description=(f"{course.title}, {cohort.label}: from {long_date(cohort.starts_on)} "
-                     f"to {long_date(cohort.ends_on)}.\nQuestions: {course.contact_email}\n{course_url}"),
-        location="Online" if course.format == CourseFormat.ONLINE else None,
+        description="\n".join((
+            gettext("%(course)s, %(cohort)s: from %(start)s to %(end)s.", course=course.title, cohort=cohort.label,
+                    start=long_date(cohort.starts_on), end=long_date(cohort.ends_on)),
+            gettext("Questions: %(address)s", address=course.contact_email), course_url)),
+        location=gettext("Online") if course.format == CourseFormat.ONLINE else None,
         url=course_url,
     )
     return Calendar.new(prodid=f"-//{site_name}//Roster//EN", method="PUBLISH", subcomponents=[event])

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import markdown
 import nh3
+from babel.dates import format_date
+from flask_babel import gettext, ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +20,7 @@ from models import Cohort, Course, CourseFormat
 from models.base import utcnow
 from services.core import audit
 from services.core.errors import InvalidInput, NotFound
+from services.core.languages import formatting_locale
 from services.core.money import clean_currency, format_fee, parse_fee
 from services.core.transactions import write_transaction
 from services.core.validation import clean_text, normalise_email
@@ -33,7 +36,8 @@ class EnrolmentState(StrEnum):
 
 
 def long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    """The day as the current language writes it in full (Monday 2 March 2026, lundi 2 mars 2026)."""
+    return format_date(day, format="full", locale=formatting_locale())
 
 
 def cohort_starts_at(cohort: Cohort) -> datetime:
@@ -61,10 +65,10 @@ def closed_message(cohort: Cohort, now: datetime | None = None) -> str | None:
         return None
     if state is EnrolmentState.NOT_YET_OPEN:
         opens = cohort.enrolment_opens_at.astimezone(ZoneInfo(cohort.timezone)).date()
-        return f"Enrolment for {cohort.label} opens on {long_date(opens)}."
+        return gettext("Enrolment for %(cohort)s opens on %(date)s.", cohort=cohort.label, date=long_date(opens))
     if has_started(cohort, now):
-        return f"{cohort.label} has already started, so it no longer takes enrolments."
-    return f"Enrolment for {cohort.label} has closed."
+        return gettext("%(cohort)s has already started, so it no longer takes enrolments.", cohort=cohort.label)
+    return gettext("Enrolment for %(cohort)s has closed.", cohort=cohort.label)
 
 
 @dataclass(frozen=True)
@@ -81,14 +85,14 @@ class CohortAvailability:
     def label(self) -> str:
         if self.state is EnrolmentState.NOT_YET_OPEN:
             opens = self.cohort.enrolment_opens_at.astimezone(ZoneInfo(self.cohort.timezone)).date()
-            return f"Enrolment opens {long_date(opens)}"
+            return gettext("Enrolment opens %(date)s", date=long_date(opens))
         if self.state is EnrolmentState.CLOSED:
-            return "Enrolment closed"
+            return gettext("Enrolment closed")
         if self.seats_left is None:
-            return "Places available"
+            return gettext("Places available")
         if self.seats_left == 0:
-            return "Waitlist open"
-        return f"{self.seats_left} seat{'' if self.seats_left == 1 else 's'} left"
+            return gettext("Waitlist open")
+        return ngettext("%(num)d seat left", "%(num)d seats left", self.seats_left)
 
 
 def availability(cohort: Cohort, now: datetime | None = None) -> CohortAvailability:
@@ -127,7 +131,7 @@ def published_courses(session: Session) -> list[CourseListing]:
 def published_course(session: Session, slug: str) -> Course:
     course = session.scalar(select(Course).where(Course.slug == slug, Course.is_published))
     if course is None:
-        raise NotFound("There is no such course.")
+        raise NotFound(gettext("There is no such course."))
     return course
 
 

@@ -5,6 +5,7 @@ under the same locks; every change is audited."""
 
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
@@ -71,7 +72,8 @@ def give_seat(actor: Actor, enrollment_id: int, override_reason: str | None = No
         position = enrollment.waitlist_position
         enrollments.leave_waitlist_for_seat(session, enrollment)
         enrollments.send_seat_mail(session, enrollment, "enrollment_promoted",
-                                   f"A seat is yours: {cohort.course.title}", given_by_staff=True)
+                                   lazy_gettext("A seat is yours: %(course)s", course=cohort.course.title),
+                                   given_by_staff=True)
         return {"from_waitlist_position": position, "over_capacity": over_capacity,
                 **({"reason": reason} if over_capacity else {})}
 
@@ -91,7 +93,7 @@ def move_to_waitlist(actor: Actor, enrollment_id: int) -> None:
         enrollment.waitlist_position = enrollments.next_waitlist_position(session, cohort)
         enrollment.status_changed_at = utcnow()
         enrollments.send_mail(session, enrollment, "enrollment_waitlisted",
-                              f"You're on the waitlist for {cohort.course.title}",
+                              lazy_gettext("You're on the waitlist for %(course)s", course=cohort.course.title),
                               waitlist_position=enrollment.waitlist_position, moved_by_staff=True)
         return {"waitlist_position": enrollment.waitlist_position, "promoted_next": promoted}
 

@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from typing import cast
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 
 from services.core.errors import InvalidInput, Refusals
+from services.core.languages import shipped
 from services.core.validation import clean_country, clean_full_name, clean_phone, clean_text, normalise_email
 
 ORGANISATION_MAX_LENGTH = 200
 NOTE_MAX_LENGTH = 2000
 _COHORT_ID = re.compile(r"[0-9]{1,9}")
-CHOOSE_A_COHORT = "Choose one of the dates offered."
+CHOOSE_A_COHORT = lazy_gettext("Choose one of the dates offered.")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class EnrollmentInput:
     organisation: str | None = None
     note: str | None = None
     newsletter: bool = False
+    language: str | None = None  # the language of the form: the reader's course mail is in it
 
 
 @dataclass(frozen=True)
@@ -37,19 +40,20 @@ class EnrollmentDetails:
     country: str | None
     organisation: str | None
     note: str | None
+    language: str | None
 
 
 def cohort_id(raw: str | None) -> int:
     value = (raw or "").strip()
     if not _COHORT_ID.fullmatch(value):
-        raise InvalidInput("cohort", CHOOSE_A_COHORT)
+        raise InvalidInput("cohort", str(CHOOSE_A_COHORT))
     return int(value)
 
 
 def _full_name(raw: str | None) -> str:
     full_name = clean_full_name(raw)
     if not full_name:
-        raise InvalidInput("full_name", "Enter your full name.")
+        raise InvalidInput("full_name", gettext("Enter your full name."))
     return full_name
 
 
@@ -61,9 +65,9 @@ def clean_details(form: EnrollmentInput) -> EnrollmentDetails:
                            check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
     phone = refusals.check(clean_phone, form.phone)
     country = refusals.check(clean_country, form.country)
-    organisation = refusals.check(clean_text, form.organisation, field="organisation", label="Organisation",
+    organisation = refusals.check(clean_text, form.organisation, field="organisation", label=gettext("Organisation"),
                                   max_length=ORGANISATION_MAX_LENGTH)
-    note = refusals.check(clean_text, form.note, field="note", label="Your note",
+    note = refusals.check(clean_text, form.note, field="note", label=gettext("Your note"),
                           max_length=NOTE_MAX_LENGTH, multiline=True)
     refusals.check(cohort_id, form.cohort)
     refusals.raise_any()
@@ -74,4 +78,5 @@ def clean_details(form: EnrollmentInput) -> EnrollmentDetails:
         country=country,
         organisation=organisation or None,
         note=note or None,
+        language=shipped(form.language),
     )

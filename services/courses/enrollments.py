@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import LazyString, gettext, lazy_gettext
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from models import Cohort, ConsentAction, Enrollment, EnrollmentStatus
 from models.base import utcnow
 from services.core.errors import Closed, DomainError, InvalidInput, InvalidToken
+from services.core.languages import DEFAULT_LANGUAGE, in_language
 from services.core.links import external_url
 from services.core.tokens import Purpose, RowLink, issued_before, make_row_token, read_row_token
 from services.core.transactions import insert_unless_exists, read_session, rows_changed, write_transaction
@@ -80,8 +82,15 @@ def describe(purpose: Purpose, token: str) -> EnrollmentOutcome:
 
 # -- mail -----------------------------------------------------------------------
 
-def send_mail(session: Session, enrollment: Enrollment, template: str, subject: str, *,
+def send_mail(session: Session, enrollment: Enrollment, template: str, subject: LazyString, *,
           category: str = outbox.TRANSACTIONAL, attachments: list[dict] | None = None, **context) -> None:
+    """Queue an enrolment's mail in the language the reader enrolled in (`subject` is worded there)."""
+    with in_language(enrollment.language):
+        _enqueue(session, enrollment, template, str(subject), category, attachments, context)
+
+
+def _enqueue(session: Session, enrollment: Enrollment, template: str, subject: str, category: str,
+             attachments: list[dict] | None, context: dict) -> None:
     cohort = enrollment.cohort
     course = cohort.course
     outbox.enqueue(
@@ -100,8 +109,9 @@ def send_mail(session: Session, enrollment: Enrollment, template: str, subject: 
     )
 
 
-def send_seat_mail(session: Session, enrollment: Enrollment, template: str, subject: str, **context) -> None:
-    invite = cohort_start_attachment(enrollment, current_app.config["SITE_NAME"])
+def send_seat_mail(session: Session, enrollment: Enrollment, template: str, subject: LazyString, **context) -> None:
+    with in_language(enrollment.language):
+        invite = cohort_start_attachment(enrollment, current_app.config["SITE_NAME"])
     send_mail(session, enrollment, template, subject, attachments=[invite], **context)
 
 
@@ -111,9 +121,10 @@ def _answer_request(session: Session, enrollment: Enrollment) -> None:
     if enrollment.status in HOLDING_A_PLACE:
         if enrollment.optional_mail_stopped_at is not None:
             return
-        template, subject = "enrollment_already", f"You're already enrolled in {title}"
+        template, subject = "enrollment_already", lazy_gettext("You're already enrolled in %(course)s", course=title)
     else:
-        template, subject = "enrollment_confirm", f"Please confirm your enrolment in {title}"
+        template = "enrollment_confirm"
+        subject = lazy_gettext("Please confirm your enrolment in %(course)s", course=title)
     if not opt_in_throttle.allows(session, enrollment.email, opt_in_throttle.COURSE_OPT_IN):
         return
     send_mail(session, enrollment, template, subject, category=opt_in_throttle.COURSE_OPT_IN,
@@ -149,7 +160,7 @@ def enroll(course_slug: str, form: EnrollmentInput, origin: ConsentOrigin) -> No
         course = published_course(session, course_slug)
         cohort = session.get(Cohort, wanted_cohort)
         if cohort is None or cohort.course_id != course.id:
-            raise InvalidInput("cohort", CHOOSE_A_COHORT)
+            raise InvalidInput("cohort", str(CHOOSE_A_COHORT))
         refusal = closed_message(cohort)
         if refusal:
             raise InvalidInput("cohort", refusal)
@@ -165,8 +176,9 @@ def enroll(course_slug: str, form: EnrollmentInput, origin: ConsentOrigin) -> No
 def _join_newsletter(details: EnrollmentDetails, origin: ConsentOrigin) -> None:
     """The newsletter's own double opt-in, after the enrolment has committed whole."""
     try:
-        subscriptions.subscribe(details.email, details.full_name,
-                                dataclasses.replace(origin, wording_version=CURRENT_ENROLL_NEWSLETTER_WORDING))
+        version, _ = consent.shown_wording(CURRENT_ENROLL_NEWSLETTER_WORDING, details.language or DEFAULT_LANGUAGE)
+        subscriptions.subscribe(details.email, details.full_name, dataclasses.replace(origin, wording_version=version),
+                                language=details.language)
     except (DomainError, SQLAlchemyError):
         # The enrolment stands on its own; the reader can subscribe from any page.
         log.exception("newsletter sign-up from the enrolment form failed")
@@ -250,7 +262,8 @@ def promote_next(session: Session, cohort: Cohort) -> bool:
     if first is None or not take_seat(session, cohort):
         return False
     leave_waitlist_for_seat(session, first)
-    send_seat_mail(session, first, "enrollment_promoted", f"A seat is yours: {cohort.course.title}")
+    send_seat_mail(session, first, "enrollment_promoted",
+                   lazy_gettext("A seat is yours: %(course)s", course=cohort.course.title))
     return True
 
 
@@ -271,10 +284,11 @@ def confirm(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
         if enrollment.status in HOLDING_A_PLACE:
             return _outcome(enrollment, unchanged=True)
         if enrollment.status == EnrollmentStatus.CANCELLED or issued_before(link.issued_at, enrollment.cancelled_at):
-            raise InvalidToken("This enrolment was cancelled after this link was sent.")
+            raise InvalidToken(gettext("This enrolment was cancelled after this link was sent."))
         cohort = enrollment.cohort
         if has_started(cohort):
-            raise Closed(f"{cohort.label} has already started, so this enrolment can no longer be confirmed.")
+            raise Closed(gettext("%(cohort)s has already started, so this enrolment can no longer be confirmed.",
+                                 cohort=cohort.label))
         now = utcnow()
         enrollment.confirmed_at = enrollment.status_changed_at = now
         consent.record(session, ConsentAction.ENROLLMENT_CONFIRMED, origin,
@@ -282,11 +296,13 @@ def confirm(token: str, origin: ConsentOrigin) -> EnrollmentOutcome:
         title = cohort.course.title
         if take_seat(session, cohort):
             enrollment.status = EnrollmentStatus.CONFIRMED
-            send_seat_mail(session, enrollment, "enrollment_confirmed", f"You're enrolled: {title}")
+            send_seat_mail(session, enrollment, "enrollment_confirmed",
+                           lazy_gettext("You're enrolled: %(course)s", course=title))
         else:
             enrollment.status = EnrollmentStatus.WAITLISTED
             enrollment.waitlist_position = next_waitlist_position(session, cohort)
-            send_mail(session, enrollment, "enrollment_waitlisted", f"You're on the waitlist for {title}",
+            send_mail(session, enrollment, "enrollment_waitlisted",
+                      lazy_gettext("You're on the waitlist for %(course)s", course=title),
                   waitlist_position=enrollment.waitlist_position)
         return _outcome(enrollment)
 
@@ -328,7 +344,8 @@ def cancel_locked(session: Session, enrollment: Enrollment, origin: ConsentOrigi
     if not release_place(session, enrollment, origin):
         return False
     course = enrollment.cohort.course
-    send_mail(session, enrollment, "enrollment_cancelled", f"Your enrolment in {course.title} is cancelled",
+    send_mail(session, enrollment, "enrollment_cancelled",
+              lazy_gettext("Your enrolment in %(course)s is cancelled", course=course.title),
               enroll_url=external_url("courses.enroll", slug=course.slug))
     return True
 

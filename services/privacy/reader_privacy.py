@@ -5,6 +5,7 @@ actions are audited under a pseudonym, never the address itself."""
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext
 
 from models import SubscriptionStatus
 from services.core import audit
@@ -75,7 +76,7 @@ def request_link(raw_email: str | None) -> None:
             return
         token = make_token(Purpose.PRIVACY, {"email": email})
         outbox.enqueue(
-            session, template="privacy_link", subject="Your data: download or erase it",
+            session, template="privacy_link", subject=gettext("Your data: download or erase it"),
             category=opt_in_throttle.PRIVACY_LINK, recipient=owner.email, recipient_name=owner.full_name,
             unsubscribe_url=_list_unsubscribe_url(held),
             context={"privacy_url": external_url("public.privacy_link", token=token), "hours": link_hours()},
@@ -86,7 +87,7 @@ def _address(token: str) -> str:
     payload, _ = read_token(Purpose.PRIVACY, token, max_age=current_app.config["PRIVACY_TOKEN_MAX_AGE"])
     email = payload.get("email")
     if not isinstance(email, str) or not email:
-        raise InvalidToken("This link is not valid.")
+        raise InvalidToken(gettext("This link is not valid."))
     return email
 
 

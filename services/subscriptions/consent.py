@@ -8,8 +8,10 @@ from models import ConsentAction, ConsentEvent
 from services.core.transactions import Executor
 from services.core.validation import ip_address_or_none
 
-# The exact text each form shows next to its button. A published version is never
-# changed: add a new version instead (tests pin the published ones).
+# The exact text each form shows next to its button, in each language it is shown in. A
+# published version is never changed: add a new version instead (tests pin the published
+# ones). Not in the gettext catalogues, so that a translator's edit cannot change what a
+# consent record already says.
 WORDINGS: dict[str, str] = {
     "subscribe-v1": (
         "We will email you to confirm your address. You will only receive the "
@@ -22,10 +24,65 @@ WORDINGS: dict[str, str] = {
     "enroll-newsletter-v1": (
         "Also send me the newsletter. We will email you separately to confirm."
     ),
+    # The same versions as each shipped language shows them: `<version>/<language>`.
+    "subscribe-v1/fr": (
+        "Nous vous enverrons un e-mail pour confirmer votre adresse. Vous ne recevrez la newsletter "
+        "qu'après confirmation, et chaque envoi comporte un lien de désinscription en un clic."
+    ),
+    "enroll-v1/fr": (
+        "Nous vous enverrons un e-mail pour confirmer votre adresse ; votre demande de place n'est prise "
+        "en compte qu'après confirmation. Nous utilisons ces informations pour organiser la formation et "
+        "vous écrire à son sujet."
+    ),
+    "enroll-newsletter-v1/fr": (
+        "Envoyez-moi aussi la newsletter. Nous vous écrirons séparément pour la confirmer."
+    ),
+    "subscribe-v1/es": (
+        "Te enviaremos un correo para confirmar tu dirección. Solo recibirás el boletín después de "
+        "confirmarla, y cada correo incluye un enlace para darte de baja con un solo clic."
+    ),
+    "enroll-v1/es": (
+        "Te enviaremos un correo para confirmar tu dirección; tu plaza solo se solicita cuando confirmes. "
+        "Usamos estos datos para organizar el curso y escribirte sobre él."
+    ),
+    "enroll-newsletter-v1/es": (
+        "Envíame también el boletín. Te escribiremos aparte para que lo confirmes."
+    ),
+    "subscribe-v1/hi": (
+        "आपका पता पक्का करने के लिए हम आपको एक ईमेल भेजेंगे। पुष्टि करने के बाद ही आपको न्यूज़लेटर "
+        "मिलेगा, और हर ईमेल में एक क्लिक में सदस्यता छोड़ने का लिंक होता है।"
+    ),
+    "enroll-v1/hi": (
+        "आपका पता पक्का करने के लिए हम आपको एक ईमेल भेजेंगे; पुष्टि करने के बाद ही आपकी सीट का अनुरोध "
+        "दर्ज होगा। हम ये जानकारियाँ पाठ्यक्रम चलाने और उसके बारे में आपसे संपर्क करने के लिए इस्तेमाल करते हैं।"
+    ),
+    "enroll-newsletter-v1/hi": (
+        "मुझे न्यूज़लेटर भी भेजें। इसकी पुष्टि के लिए हम आपको अलग से ईमेल भेजेंगे।"
+    ),
+    "subscribe-v1/ar": (
+        "سنرسل إليك رسالة بالبريد الإلكتروني لتأكيد عنوانك. لن تصلك النشرة إلا بعد التأكيد، "
+        "وتتضمن كل رسالة رابطًا لإلغاء الاشتراك بنقرة واحدة."
+    ),
+    "enroll-v1/ar": (
+        "سنرسل إليك رسالة بالبريد الإلكتروني لتأكيد عنوانك، ولن يُسجَّل طلب مقعدك إلا بعد التأكيد. "
+        "نستخدم هذه البيانات لتنظيم الدورة ومراسلتك بشأنها."
+    ),
+    "enroll-newsletter-v1/ar": (
+        "أرسلوا إليّ النشرة البريدية أيضًا. سنراسلك بشكل منفصل لتأكيد الاشتراك."
+    ),
 }
 CURRENT_SUBSCRIBE_WORDING = "subscribe-v1"
 CURRENT_ENROLL_WORDING = "enroll-v1"
 CURRENT_ENROLL_NEWSLETTER_WORDING = "enroll-newsletter-v1"
+
+
+def shown_wording(version: str, language: str) -> tuple[str, str]:
+    """The wording a form shows in `language` (English where there is no translation): its
+    version, which is what the consent record keeps, and its exact text."""
+    translated = f"{version}/{language}"
+    if translated in WORDINGS:
+        return translated, WORDINGS[translated]
+    return version, WORDINGS[version]
 
 
 # The `form` of changes staff make in the console.

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from models.base import utcnow
 from services.core import audit
 from services.core.audit import Actor
 from services.core.errors import InvalidInput, NotFound
+from services.core.languages import DEFAULT_LANGUAGE, in_language, shipped
 from services.core.lookup import get_or_raise
 from services.core.transactions import write_transaction
 from services.core.validation import clean_text, storable
@@ -33,6 +35,8 @@ class ListFields:
     # The list's former Mailchimp audience (`u` and `id` of a Mailchimp form's action URL).
     mailchimp_account_id: str | None = ""
     mailchimp_audience_id: str | None = ""
+    # The language of the list's mail for readers whose own is not known.
+    language: str | None = DEFAULT_LANGUAGE
 
 
 MAILCHIMP_ID = re.compile(r"[A-Za-z0-9]{1,40}")
@@ -50,6 +54,9 @@ def _cleaned(fields: ListFields) -> dict:
     name = clean_text(fields.name, field="name", label="Name", max_length=200)
     if not name:
         raise InvalidInput("name", "Enter a name.")
+    language = shipped(fields.language)
+    if language is None:
+        raise InvalidInput("language", "Choose one of the languages offered.")
     slug = (fields.slug or "").strip().lower()
     if not SLUG_PATTERN.fullmatch(slug) or len(slug) > SLUG_MAX_LENGTH:
         raise InvalidInput("slug", "Use lower-case letters, digits and single hyphens, "
@@ -64,6 +71,7 @@ def _cleaned(fields: ListFields) -> dict:
                                    max_length=10000, multiline=True),
         "mailchimp_account_id": _mailchimp_id(fields.mailchimp_account_id, "mailchimp_account_id"),
         "mailchimp_audience_id": _mailchimp_id(fields.mailchimp_audience_id, "mailchimp_audience_id"),
+        "language": language,
     }
 
 
@@ -78,6 +86,13 @@ def _flush_unique_slug(session: Session, audience_id: str | None) -> None:
         if taken:
             raise InvalidInput("mailchimp_audience_id", "Another list already has this Mailchimp audience.") from None
         raise InvalidInput("slug", "Another list already uses this slug.") from None
+
+
+def language_of(session: Session, slug: str) -> str | None:
+    """The language staff chose for the list `slug` names, or None if there is no such list."""
+    if not storable(slug):
+        return None
+    return session.scalar(select(MailingList.language).where(MailingList.slug == slug))
 
 
 def slug_for_mailchimp_audience(session: Session, account_id: str | None, audience_id: str | None) -> str | None:
@@ -143,16 +158,17 @@ def enqueue_welcome_once(session: Session, subscription: Subscription, *, unsubs
     if subscription.welcomed_at is not None or not mailing_list.welcome_text:
         return False
     subscriber = subscription.subscriber
-    outbox.enqueue(
-        session,
-        template="welcome",
-        subject=f"Welcome to {mailing_list.name}",
-        category=outbox.TRANSACTIONAL,
-        recipient=subscriber.email,
-        recipient_name=subscriber.full_name,
-        unsubscribe_url=unsubscribe_url,
-        context={"list_name": mailing_list.name,
-                 "paragraphs": mailing_list.welcome_text.split("\n\n")},
-    )
+    with in_language(subscription.language or mailing_list.language):
+        outbox.enqueue(
+            session,
+            template="welcome",
+            subject=gettext("Welcome to %(list)s", list=mailing_list.name),
+            category=outbox.TRANSACTIONAL,
+            recipient=subscriber.email,
+            recipient_name=subscriber.full_name,
+            unsubscribe_url=unsubscribe_url,
+            context={"list_name": mailing_list.name,
+                     "paragraphs": mailing_list.welcome_text.split("\n\n")},
+        )
     subscription.welcomed_at = utcnow()
     return True

@@ -27,22 +27,27 @@ UPSERT_SUBSCRIBER = text("""
 
 # The subscription to the public list :slug names, or with :slug '' to the default list:
 # a new pending one, or the existing one with its request time renewed (unless it is
-# confirmed). It returns the list's name and the opt-in throttle's reading for the
-# address (services/mail/opt_in_throttle.py READING, its two subqueries as they are
-# there) in the same round trip. The reading must stay in this statement, after the
-# subscriber upsert: that one takes the subscriber's row lock, and on PostgreSQL only a
-# later statement sees the mail queued by a sign-up that held the lock before us.
+# confirmed), in the language the reader signs up in (:language; NULL keeps the one it
+# had). It returns the list's name, the language of the reader's mail (theirs, else the
+# list's) and the opt-in throttle's reading for the address (services/mail/opt_in_throttle.py
+# READING, its two subqueries as they are there) in the same round trip. The reading must
+# stay in this statement, after the subscriber upsert: that one takes the subscriber's row
+# lock, and on PostgreSQL only a later statement sees the mail queued by a sign-up that held
+# the lock before us.
 UPSERT_SUBSCRIPTION = text("""
     INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, status_changed_at, requested_at,
-                               source_url, referrer, utm, link_key)
-    SELECT :subscriber_id, id, 'pending', :now, :now, :now, :source_url, :referrer, :utm, :link_key
+                               source_url, referrer, utm, link_key, language)
+    SELECT :subscriber_id, id, 'pending', :now, :now, :now, :source_url, :referrer, :utm, :link_key, :language
     FROM mailing_lists WHERE (:slug = '' OR (slug = :slug AND is_public))
     ORDER BY is_default DESC, id LIMIT 1
     ON CONFLICT (subscriber_id, list_id) DO UPDATE SET requested_at =
         CASE WHEN subscriptions.status = 'confirmed' THEN subscriptions.requested_at
-             ELSE excluded.requested_at END
+             ELSE excluded.requested_at END,
+        language = COALESCE(excluded.language, subscriptions.language)
     RETURNING id, status, list_id, link_key,
         (SELECT name FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id) AS list_name,
+        COALESCE(subscriptions.language,
+                 (SELECT language FROM mailing_lists WHERE mailing_lists.id = subscriptions.list_id)) AS mail_language,
         (SELECT count(*) FROM outbox_messages WHERE lower(recipient) = lower(:recipient)
             AND category IN ('opt_in', 'course_opt_in', 'privacy_link') AND created_at > :since)
             AS opt_in_mails_in_a_day,
@@ -51,7 +56,8 @@ UPSERT_SUBSCRIPTION = text("""
             AS latest_opt_in_mail
 """).bindparams(
     bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime()),
-    bindparam("utm", type_=Subscription.__table__.c.utm.type),
+    bindparam("utm", type_=Subscription.__table__.c.utm.type), bindparam("language", type_=String()),
 ).columns(column("id", Integer), column("status", String), column("list_id", Integer),
-          column("link_key", String), column("list_name", String), column("opt_in_mails_in_a_day", Integer),
+          column("link_key", String), column("list_name", String), column("mail_language", String),
+          column("opt_in_mails_in_a_day", Integer),
           column("latest_opt_in_mail", UTCDateTime))

@@ -9,12 +9,14 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import new_link_key, utcnow
 from services.core.errors import InvalidInput, InvalidToken, SignupsClosed
+from services.core.languages import in_language, shipped
 from services.core.links import external_url
 from services.core.tokens import NO_LONGER_VALID, Purpose, RowLink, issued_before, make_row_token, read_row_token
 from services.core.transactions import Executor, read_session, write_connection, write_transaction
@@ -39,7 +41,7 @@ class ListRef(NamedTuple):
 _LISTS = MailingList.__table__
 _DEFAULT_LIST = (select(_LISTS.c.id, _LISTS.c.name)
                  .order_by(_LISTS.c.is_default.desc(), _LISTS.c.id).limit(1))
-NO_SUCH_LIST = "That newsletter does not exist."
+NO_SUCH_LIST = lazy_gettext("That newsletter does not exist.")
 
 
 def default_list(session: Executor) -> ListRef:
@@ -73,14 +75,14 @@ def _upsert_subscriber(connection: Connection, email: str, full_name: str, now: 
 
 
 def _upsert_subscription(connection: Connection, subscriber, list_slug: str | None, origin: ConsentOrigin,
-                         now: datetime):
+                         now: datetime, language: str | None):
     """The subscription row (statements.UPSERT_SUBSCRIPTION); the list must exist and, if named, be public."""
     found = connection.execute(statements.UPSERT_SUBSCRIPTION, {
         "subscriber_id": subscriber.id, "slug": list_slug or "", "now": now, "source_url": origin.source_url,
-        "referrer": origin.referrer, "utm": origin.utm or None, "link_key": new_link_key(),
+        "referrer": origin.referrer, "utm": origin.utm or None, "link_key": new_link_key(), "language": language,
         **opt_in_throttle.reading_params(subscriber.email, now)}).first()
     if found is None:
-        raise InvalidInput("list", NO_SUCH_LIST) if list_slug else SignupsClosed()
+        raise InvalidInput("list", str(NO_SUCH_LIST)) if list_slug else SignupsClosed()
     return found
 
 
@@ -101,8 +103,10 @@ def subscribe(
     origin: ConsentOrigin,
     *,
     list_slug: str | None = None,
+    language: str | None = None,
 ) -> None:
     """Request a subscription. Returns nothing: callers must answer alike for every address.
+    `language` is the one the reader signs up in: their mail is in it (None: the list's).
 
     The hot path of every signup form, so it is a handful of Core statements."""
     email = normalise_email(
@@ -110,18 +114,19 @@ def subscribe(
     )
     full_name = clean_full_name(raw_full_name)
     if list_slug and not storable(list_slug):
-        raise InvalidInput("list", NO_SUCH_LIST)
+        raise InvalidInput("list", str(NO_SUCH_LIST))
     with write_connection() as connection:
         now = utcnow()  # inside the transaction: one time for its rows and the throttle's window
         subscriber = _upsert_subscriber(connection, email, full_name, now)
-        subscription = _upsert_subscription(connection, subscriber, list_slug, origin, now)
+        subscription = _upsert_subscription(connection, subscriber, list_slug, origin, now, shipped(language))
         confirmed = subscription.status == SubscriptionStatus.CONFIRMED.value
         if not confirmed:
             consent.record(connection, ConsentAction.SUBSCRIBE_REQUESTED, origin,
                            subscriber_id=subscriber.id, list_id=subscription.list_id)
         send_opt_in_mail(connection, OptInMail(
             subscription.id, subscription.link_key, confirmed, subscriber.id, subscriber.link_key, subscriber.email,
-            subscriber.full_name, subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None),
+            subscriber.full_name, subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None,
+            subscription.mail_language),
             opt_in_throttle.Reading(subscription.opt_in_mails_in_a_day, subscription.latest_opt_in_mail, now))
 
 
@@ -139,13 +144,15 @@ class OptInMail:
     list_id: int
     list_name: str
     suppressed: bool
+    language: str | None
 
     @classmethod
     def of(cls, subscription: Subscription) -> "OptInMail":
         subscriber = subscription.subscriber
         return cls(subscription.id, subscription.link_key, subscription.status == SubscriptionStatus.CONFIRMED,
                    subscriber.id, subscriber.link_key, subscriber.email, subscriber.full_name, subscription.list_id,
-                   subscription.mailing_list.name, subscriber.suppressed_at is not None)
+                   subscription.mailing_list.name, subscriber.suppressed_at is not None,
+                   subscription.language or subscription.mailing_list.language)
 
 
 def send_opt_in_mail(session: Executor, mail: OptInMail, reading: opt_in_throttle.Reading | None = None) -> bool:
@@ -154,11 +161,18 @@ def send_opt_in_mail(session: Executor, mail: OptInMail, reading: opt_in_throttl
     throttle's `reading` under it. Returns whether it was queued."""
     if mail.suppressed or not opt_in_throttle.allows(session, mail.email, reading=reading):
         return False
-    if mail.confirmed:
-        template, subject = "already_subscribed", f"You're already subscribed to {mail.list_name}"
-    else:
-        template, subject = "confirm_subscription", f"Please confirm your subscription to {mail.list_name}"
     leave_url = unsubscribe_url(mail.subscriber_id, mail.subscriber_key, mail.list_id)
+    with in_language(mail.language):
+        return _enqueue_opt_in_mail(session, mail, leave_url)
+
+
+def _enqueue_opt_in_mail(session: Executor, mail: OptInMail, leave_url: str) -> bool:
+    if mail.confirmed:
+        template = "already_subscribed"
+        subject = gettext("You're already subscribed to %(list)s", list=mail.list_name)
+    else:
+        template = "confirm_subscription"
+        subject = gettext("Please confirm your subscription to %(list)s", list=mail.list_name)
     return outbox.enqueue(
         session,
         template=template,
@@ -194,7 +208,7 @@ def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
             link.issued_at, subscription.unsubscribed_at
         ):
             # Coming back after leaving needs a fresh request, not an old link.
-            raise InvalidToken("This link is from before you unsubscribed.")
+            raise InvalidToken(gettext("This link is from before you unsubscribed."))
         now = utcnow()
         subscription.status = SubscriptionStatus.CONFIRMED
         subscription.confirmed_at = subscription.status_changed_at = now

@@ -1,10 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length
+
+from services.core.languages import LANGUAGES
 
 
 class ListForm(FlaskForm):
@@ -15,3 +18,5 @@ class ListForm(FlaskForm):
     welcome_text = TextAreaField("Welcome text", validators=[Length(max=10000)])
     mailchimp_account_id = StringField("Mailchimp account (u)", validators=[Length(max=40)])
     mailchimp_audience_id = StringField("Mailchimp audience (id)", validators=[Length(max=40)])
+    # Checked by the service, which names the field if the value is not offered.
+    language = SelectField("Language", choices=list(LANGUAGES.items()), validate_choice=False, default="en")

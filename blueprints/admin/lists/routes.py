@@ -22,7 +22,8 @@ def _fields(form: ListForm) -> lists.ListFields:
     return lists.ListFields(name=form.name.data, slug=form.slug.data, description=form.description.data,
                             is_public=form.is_public.data, welcome_text=form.welcome_text.data,
                             mailchimp_account_id=form.mailchimp_account_id.data,
-                            mailchimp_audience_id=form.mailchimp_audience_id.data)
+                            mailchimp_audience_id=form.mailchimp_audience_id.data,
+                            language=form.language.data)
 
 
 def _save(form: ListForm, save, mailing_list=None):
