@@ -11,7 +11,7 @@ BASE_URL ?= http://$(HOST):$(PORT)
 EMBED_ALLOWED_ORIGINS ?= http://localhost:$(DEMO_PORT)
 RUN_ENV = BASE_URL=$(BASE_URL) EMBED_ALLOWED_ORIGINS=$(EMBED_ALLOWED_ORIGINS)
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
 	@test -x /usr/sbin/smtp-sink || { echo "bench needs Postfix's smtp-sink: apt-get install -y postfix"; exit 1; }
 	$(BIN)/python -m bench.run
+
+# Extract every reader-facing string, merge it into each language's catalogue and compile
+# them (the compiled .mo files are committed, so a fresh clone runs without this step).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output --project Roster \
+		-w 100 -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -w 100 --no-location
+	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -8,6 +8,13 @@
   var FORM_ACTION = {{ action_url|tojson }};
   var WORDING = {{ wording|tojson }};
   var FALLBACK_THANKS = {{ thanks|tojson }};
+  // The widget's words, in the language this script was served in (?lang= or the reader's browser).
+  var LANG = {{ page_language()|tojson }}, DIR = {{ text_direction()|tojson }};
+  var TEXT = {{ {
+    "required": _("* indicates required"), "full_name": _("Full Name"), "email": _("Email Address"),
+    "honeypot": _("Leave this field empty"), "subscribe": _("Subscribe"),
+    "correct": _("Please correct the fields marked below."), "failed": _("Something went wrong. Please try again.")
+  }|tojson }};
   var HIDDEN = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden";
   // An error line as Roster's own forms show one (the article's stylesheet may restyle .roster-error).
   var ERROR_STYLE = "color:#b00020;font:600 0.9em/1.4 system-ui,sans-serif;margin:4px 0 0;padding-left:8px;" +
@@ -34,18 +41,18 @@
 
   function buildForm(container) {
     var prefix = "roster-" + (++widgets) + "-";
-    var form = make("form", {method: "post", action: FORM_ACTION, novalidate: ""});
+    var form = make("form", {method: "post", action: FORM_ACTION, novalidate: "", lang: LANG, dir: DIR});
     form.appendChild(make("input", {type: "hidden", name: "list", value: container.getAttribute("data-list") || ""}));
     form.appendChild(make("input", {type: "hidden", name: "source", value: window.location.href}));
-    form.appendChild(make("p", {"class": "roster-note"}, "* indicates required"));
-    form.appendChild(textField(prefix, "full_name", "Full Name", "text", "name", false));
-    form.appendChild(textField(prefix, "email", "Email Address", "email", "email", true));
+    form.appendChild(make("p", {"class": "roster-note"}, TEXT.required));
+    form.appendChild(textField(prefix, "full_name", TEXT.full_name, "text", "name", false));
+    form.appendChild(textField(prefix, "email", TEXT.email, "email", "email", true));
     var trap = make("div", {"aria-hidden": "true", style: HIDDEN});
-    trap.appendChild(make("label", {"for": prefix + "website"}, "Leave this field empty"));
+    trap.appendChild(make("label", {"for": prefix + "website"}, TEXT.honeypot));
     trap.appendChild(make("input", {id: prefix + "website", name: "website", type: "text", tabindex: "-1", autocomplete: "off"}));
     form.appendChild(trap);
     form.appendChild(make("p", {"class": "roster-wording"}, WORDING));
-    form.appendChild(make("button", {type: "submit"}, "Subscribe"));
+    form.appendChild(make("button", {type: "submit"}, TEXT.subscribe));
     container.appendChild(form);
     return form;
   }
@@ -78,7 +85,7 @@
       input.setAttribute("aria-describedby", message.id);
       input.parentNode.appendChild(message);
     });
-    statusRegion(form).textContent = unplaced.length ? unplaced.join(" ") : "Please correct the fields marked below.";
+    statusRegion(form).textContent = unplaced.length ? unplaced.join(" ") : TEXT.correct;
     var first = form.querySelector("[aria-invalid=true]");
     if (first) { first.focus(); }
   }
@@ -116,7 +123,7 @@
         if (button) { button.disabled = false; }
         if (result.status === 202) { showThanks(container, form, result.data.message); }
         else if (result.data.errors) { showErrors(form, result.data.errors); }
-        else { statusRegion(form).textContent = result.data.detail || "Something went wrong. Please try again."; }
+        else { statusRegion(form).textContent = result.data.detail || TEXT.failed; }
       }).catch(function () {
         form.submit();  // the API could not be reached: the plain form post still works
       });
