@@ -9,6 +9,7 @@ from models import OutboxMessage, OutboxStatus, Subscriber
 from services.core import publication
 from services.core.links import external_url, mail_domain
 from services.core.transactions import Executor
+from services.mail import suppression
 from services.mail.suppression import listed
 
 # A mail's category, for mail nobody can cause by typing an address (the throttled ones
@@ -88,4 +89,5 @@ def suppressed_address(address):
 
 
 def is_suppressed(session: Executor, recipient: str) -> bool:
-    return session.scalars(select(suppressed_address(recipient))).one()
+    return session.scalars(select(suppressed_address(recipient))).one() or \
+        bool(suppression.listed_as_erased(session, [recipient]))

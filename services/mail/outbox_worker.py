@@ -7,18 +7,19 @@ claimed again when the lease ends. A resend keeps the row's Message-ID.
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import BounceKind, OutboxMessage, OutboxStatus
 from models.base import utcnow
 from services.core import publication
 from services.core.transactions import write_transaction
-from services.mail import bounces, outbox, refusals, verp
+from services.mail import bounces, outbox, refusals, suppression, verp
 from services.mail.mailer import ascii_domain, backend_for, build_message
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def claim_batch(limit: int, due_by: datetime | None = None) -> Claim:
                     locked_until=now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"]))
             .returning(*_CLAIMED_COLUMNS)
         ).all()
-        held = _hold_back_suppressed(session, [row.id for row in rows])
+        held = _hold_back_suppressed(session, rows)
     claimed = [ClaimedMessage(*row) for row in sorted(rows, key=lambda r: r.id) if row.id not in held]
     return Claim(claimed, len(held))
 
@@ -88,14 +89,18 @@ def claim_batch(limit: int, due_by: datetime | None = None) -> Claim:
 SUPPRESSED = "Not sent: the address was suppressed after this mail was queued."
 
 
-def _hold_back_suppressed(session: Session, claimed_ids: list[int]) -> set[int]:
+def _hold_back_suppressed(session: Session, claimed: Sequence[Row]) -> set[int]:
     """An address suppressed after its mail was queued (a later import marked it
-    cleaned) is not mailed either: its rows fail, saying why. Returns their ids."""
-    if not claimed_ids:
+    cleaned), or listed only by its hash (its person was erased, then gave it again),
+    is not mailed either: its rows fail, saying why. Returns their ids."""
+    if not claimed:
         return set()
+    erased = suppression.listed_as_erased(session, [row.recipient for row in claimed])
     return set(session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(claimed_ids), outbox.suppressed_address(OutboxMessage.recipient))
+        .where(OutboxMessage.id.in_([row.id for row in claimed]),
+               or_(outbox.suppressed_address(OutboxMessage.recipient),
+                   OutboxMessage.id.in_([row.id for row in claimed if row.recipient in erased])))
         .values(status=OutboxStatus.FAILED, locked_until=None, last_error=SUPPRESSED)
         .returning(OutboxMessage.id)))
 

@@ -11,9 +11,10 @@ from sqlalchemy import Exists, delete, false, func, insert, literal, select, upd
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from models import ConsentAction, ConsentEvent, Subscriber, Suppression, SuppressionReason
+from models import BounceEvent, ConsentAction, ConsentEvent, Subscriber, Suppression, SuppressionReason
 from models.base import utcnow
 from services.core import audit
+from services.core.address_hash import address_hash
 from services.core.audit import Actor
 from services.core.csv_safety import csv_timestamp
 from services.core.pagination import Page, keyset_page
@@ -91,6 +92,28 @@ def add_by_staff(session: Session, actor: Actor, address: str, note: str) -> boo
 def listed(address) -> Exists:
     """A SQL condition: `address` (a column or a value) is on the list."""
     return select(Suppression.id).where(Suppression.address == func.lower(address)).exists()
+
+
+def listed_as_erased(executor: Executor, addresses: list[str]) -> set[str]:
+    """Those of `addresses` whose person was erased while suppressed: the list keeps only
+    their keyed hash (forget_address), so they are found by hashing."""
+    hashes = {address_hash(address): address for address in addresses}
+    if not hashes:
+        return set()
+    return {hashes[hashed] for hashed in executor.scalars(
+        select(Suppression.address).where(Suppression.address.in_(list(hashes))))}
+
+
+def forget_address(executor: Executor, address: str, hashed: str) -> None:
+    """On erasure: the address's suppression keeps only `hashed` (the tombstone's keyed hash)
+    and its reason, so the address is never mailed again yet not stored; the detail (a
+    bounce's text quotes the address) and the bounce history go."""
+    address = normalised(address)
+    executor.execute(delete(BounceEvent).where(BounceEvent.address == address))
+    if executor.scalar(select(Suppression.id).where(Suppression.address == hashed)) is not None:
+        executor.execute(delete(Suppression).where(Suppression.address == address))  # erased before
+    else:
+        executor.execute(update(Suppression).where(Suppression.address == address).values(address=hashed, detail=""))
 
 
 def _matching(query: str) -> Select:

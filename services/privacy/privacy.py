@@ -1,10 +1,7 @@
 """Erasure: remove a person's data, and recognise an erased address without storing it."""
 
-import hashlib
-import hmac
 from collections.abc import Collection
 
-from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -12,19 +9,15 @@ from models import ConsentAction, ConsentEvent, Enrollment, OutboxMessage, Subsc
 from models.base import utcnow
 from models.privacy import ErasureTombstone
 from services.core import audit
+from services.core.address_hash import address_hash
 from services.core.audit import Actor
 from services.core.transactions import insert_unless_exists, write_transaction
 from services.courses import enrollments
+from services.mail import suppression
 from services.privacy import personal_data
 from services.privacy.personal_data import Holdings
 from services.subscriptions import consent
 from services.subscriptions.consent import ConsentOrigin
-
-
-def address_hash(email: str) -> str:
-    # A dedicated key, so rotating SECRET_KEY does not forget who was erased.
-    key = (current_app.config["TOMBSTONE_KEY"] or current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def is_erased(session: Session, email: str) -> bool:
@@ -69,7 +62,8 @@ def _erase_one(session: Session, held: Holdings, actor: Actor, origin_form: str)
     address still in the outbox. Enrolments are cancelled first, so a seat goes to the
     next person on the waitlist. Consent events keep their action and time (proof of
     what happened) but lose the link to the person, IP and user agent. A tombstone
-    keeps a keyed hash of the address so an import does not bring the person back."""
+    keeps a keyed hash of the address so an import does not bring the person back; a
+    suppression of the address keeps only that hash too, so it is still never mailed."""
     hashed = address_hash(held.email)
     origin = ConsentOrigin(form=origin_form)
     cancelled = [e.id for e in held.enrollments if enrollments.release_place(session, e, origin)]
@@ -82,6 +76,7 @@ def _erase_one(session: Session, held: Holdings, actor: Actor, origin_form: str)
         .values(subscriber_id=None, enrollment_id=None, ip=None, user_agent=None)
     )
     session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == held.email.lower()))
+    suppression.forget_address(session, held.email, hashed)
     # Cancelled rows hold no seat or waitlist place, so nothing needs them once the seat is freed.
     session.execute(delete(Enrollment).where(Enrollment.id.in_(enrollment_ids)))
     if held.subscriber is not None:

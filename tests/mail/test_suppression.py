@@ -6,7 +6,10 @@ from sqlalchemy import select, update
 
 from extensions import db
 from models import (
+    BounceEvent,
+    BounceKind,
     CampaignRecipient,
+    OutboxMessage,
     OutboxStatus,
     RecipientStatus,
     Subscriber,
@@ -14,11 +17,14 @@ from models import (
     Suppression,
     SuppressionReason,
 )
+from services.core.address_hash import address_hash
 from services.core.audit import CLI
 from services.core.transactions import write_transaction
-from services.mail import suppression
+from services.mail import bounces, outbox, suppression
+from services.mail.bounces import Bounce
 from services.mail.outbox_worker import drain
 from services.newsletters import campaigns
+from services.privacy import privacy
 from services.subscriptions import subscriptions
 from services.worker.runner import Worker
 from tests.support import outbox_rows
@@ -93,3 +99,43 @@ def test_an_address_listed_after_the_fan_out_is_skipped_when_its_turn_comes(
     db.session.rollback()
     skipped = db.session.scalar(select(CampaignRecipient).where(CampaignRecipient.email == "reader1@example.com"))
     assert skipped.status == RecipientStatus.SKIPPED
+
+
+def test_erasing_a_suppressed_person_keeps_only_the_hash_and_the_address_stays_unmailed(
+        app, newsletter, origin, smtp_sink):
+    subscriptions.subscribe("Bounced@Example.com", "Ada", origin)
+    with write_transaction() as session:
+        bounces.record(session, Bounce("bounced@example.com", BounceKind.HARD, "dsn",
+                                       "550 5.1.1 <bounced@example.com>: user unknown", "<m1@x>"))
+        bounces.record(session, Bounce("bounced@example.com", BounceKind.SOFT, "smtp", "452 full", None))
+    assert privacy.erase_address(CLI, "bounced@example.com", "test")
+
+    rows = db.session.execute(select(Suppression.address, Suppression.reason, Suppression.detail)).all()
+    assert rows == [(address_hash("bounced@example.com"), SuppressionReason.HARD_BOUNCE, "")]
+    assert db.session.scalar(select(BounceEvent)) is None
+    assert not any("bounced@example.com" in str(row).lower() for row in (
+        *db.session.execute(select(Suppression)).all(), *db.session.execute(select(OutboxMessage)).all()))
+
+    # They come back and sign up, twice: nothing reaches them, and the answer is as for anyone.
+    subscriptions.subscribe("bounced@example.com", "Ada", origin)
+    with write_transaction() as session:
+        assert outbox.is_suppressed(session, "BOUNCED@example.com")
+        assert not outbox.is_suppressed(session, "someone@example.com")
+    subscriptions.subscribe("fine@example.com", "", origin)
+    assert drain().sent == 1
+    assert [mail["To"] for mail in smtp_sink.wait_for(1)] == ["fine@example.com"]
+    held = [row for row in outbox_rows() if row.recipient == "bounced@example.com"]
+    assert [(row.status, "suppressed" in row.last_error) for row in held] == [(OutboxStatus.FAILED, True)]
+
+    # Erased again after a second suppression: still one row, by hash.
+    with write_transaction() as session:
+        suppression.suppress(session, "bounced@example.com", SuppressionReason.COMPLAINT)
+    assert privacy.erase_address(CLI, "bounced@example.com", "test")
+    assert db.session.execute(select(Suppression.address, Suppression.reason)).all() == [
+        (address_hash("bounced@example.com"), SuppressionReason.HARD_BOUNCE)]
+
+
+def test_erasing_someone_never_suppressed_lists_nothing(newsletter, origin):
+    subscriptions.subscribe("reader@example.com", "", origin)
+    assert privacy.erase_address(CLI, "reader@example.com", "test")
+    assert db.session.scalar(select(Suppression)) is None
