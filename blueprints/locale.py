@@ -5,6 +5,7 @@ about, then DEFAULT_LANGUAGE. The staff console stays in English."""
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, has_request_context, request
+from flask_babel import refresh
 
 from extensions import babel
 from services.core.languages import LANGUAGES, current_language, direction, shipped
@@ -56,6 +57,9 @@ def language_menu() -> list[dict]:
 
 def register_locale(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel keeps the locale on `g`, which outlives a request wherever one app context
+    # serves several (the tests, a worker): each request chooses its own.
+    app.before_request(refresh)
     app.jinja_env.globals["language_menu"] = language_menu
     app.jinja_env.globals["text_direction"] = lambda: direction(current_language())
     app.jinja_env.globals["page_language"] = current_language

@@ -20,6 +20,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from models import Campaign
+from services.core.languages import in_language
 from services.core.links import external_url, mail_domain
 from services.mail import outbox
 from services.mail.mailer import MAIL_POLICY, ascii_domain, safe_display_name
@@ -49,7 +50,13 @@ def _render(name: str, context: dict) -> str:
 
 
 def rendered_parts(campaign: Campaign, unsubscribe_url: str = LINK_PLACEHOLDER) -> tuple[str, str]:
-    """The text and the inlined HTML, with `unsubscribe_url` where each reader's link goes."""
+    """The text and the inlined HTML, with `unsubscribe_url` where each reader's link goes; its
+    own words (the footer) in the list's language, which the issue is written in."""
+    with in_language(campaign.mailing_list.language):
+        return _rendered_parts(campaign, unsubscribe_url)
+
+
+def _rendered_parts(campaign: Campaign, unsubscribe_url: str) -> tuple[str, str]:
     context = {**outbox.mail_branding(), "subject": campaign.subject, "preheader": campaign.preheader,
                "list_name": campaign.mailing_list.name, "archive_url": archive_url(campaign),
                "unsubscribe_url": unsubscribe_url}
