@@ -41,7 +41,14 @@ from markupsafe import escape
 from config import Config
 from services.core.errors import InvalidInput
 from services.core.languages import LANGUAGES, direction, shipped
-from services.core.origins import is_allowed, normalise_origins, request_origin, safe_next, split_source, utm_fields
+from services.core.origins import (
+    is_allowed,
+    normalise_origins,
+    request_origin,
+    safe_next,
+    source_details,
+    split_source,
+)
 from services.core.publication import FALLBACK_NAME, Publication
 from services.core.validation import clean_full_name, normalise_email
 
@@ -245,7 +252,7 @@ def create_app(config: dict | None = None) -> Flask:
             abort(403)
         source, utm = split_source(request.form.get("source") or request.referrer)
         if not request.form.get("website"):
-            sign_up("embed", source, {**utm, **utm_fields(request.form)})
+            sign_up("embed", source, {**utm, **source_details(source, request.form, request.form.get("source_title"))})
         if next_url := safe_next(request.form.get("next"), article_sites):
             return redirect(next_url, 303)
         back = f'<p><a href="{escape(source)}">Back to the article</a></p>' if source else ""

@@ -4,7 +4,14 @@ and the per-address rate limit shared by the embed and the public API."""
 from flask import Response, current_app, request
 from flask_babel import lazy_gettext
 
-from services.core.origins import is_allowed, normalise_origins, origin_of, request_origin, split_source, utm_fields
+from services.core.origins import (
+    is_allowed,
+    normalise_origins,
+    origin_of,
+    request_origin,
+    source_details,
+    split_source,
+)
 
 # What every sign-up from another site is told, whatever the address's state.
 THANKS = lazy_gettext("Thank you. If that address can receive our newsletter, we have sent it an email: "
@@ -60,7 +67,8 @@ def article_url(explicit: str | None) -> str | None:
     return request.referrer if origin_of(request.referrer) not in own_origins() else None
 
 
-def article_source(explicit: str | None, values) -> tuple[str | None, dict[str, str]]:
-    """The article URL without UTM parameters, and those parameters (also as fields)."""
+def article_source(explicit: str | None, values, title: object = None) -> tuple[str | None, dict[str, str]]:
+    """The article URL without UTM parameters, and what is kept beside it: those
+    parameters (also as fields) and the article's `title`."""
     source, utm = split_source(article_url(explicit))
-    return source, {**utm, **utm_fields(values)}
+    return source, {**utm, **source_details(source, values, title)}

@@ -101,7 +101,8 @@ class Subscription(Base):
     source_url: Mapped[str | None] = mapped_column(String(2000))
     referrer: Mapped[str | None] = mapped_column(String(2000))
     # Campaign parameters (utm_source, utm_medium, ...) of the sign-up; source_url is kept without them.
-    # None is SQL NULL, not JSON null: "came from a campaign" is `utm IS NOT NULL`.
+    # Also the article's title, under "title" (services/core/origins.py SOURCE_TITLE_KEY).
+    # None is SQL NULL, not JSON null: nothing was sent beside the URL.
     utm: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     # The import job that created this subscription: staff may ask its pending people to opt in.
     import_job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id", ondelete="SET NULL"))

@@ -14,7 +14,8 @@ from models.base import LINK_KEY_LENGTH
 from services.core.tokens import Purpose, read_token
 from tests.support import ARTICLE_ORIGIN, ARTICLE_URL, csrf_token
 
-SIGN_UP = {"full_name": "Ada Reader", "source": f"{ARTICLE_URL}?utm_source=newsletter&page=2"}
+SIGN_UP = {"full_name": "Ada Reader", "source": f"{ARTICLE_URL}?utm_source=newsletter&page=2",
+           "source_title": "Ministers call for a summit"}
 HEADERS = {"Origin": ARTICLE_ORIGIN, "User-Agent": "Benchmark/1.0", "Referer": f"{ARTICLE_URL}?from=home"}
 STORED_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
 LINK_PURPOSES = {"confirm": Purpose.CONFIRM_SUBSCRIPTION, "unsubscribe": Purpose.UNSUBSCRIBE}

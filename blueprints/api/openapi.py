@@ -9,7 +9,7 @@ from copy import deepcopy
 from blueprints.api.requests import CURSOR_MAX_LENGTH, MAX_PAGE_SIZE, MAX_ROW_ID, SEARCH_MAX_LENGTH
 from models import EnrollmentStatus
 from services.core.pagination import DEFAULT_PAGE_SIZE
-from services.core.validation import FULL_NAME_MAX_LENGTH
+from services.core.validation import FULL_NAME_MAX_LENGTH, SOURCE_TITLE_MAX_LENGTH
 from services.data.exports import HEADER as EXPORT_HEADER
 from services.data.exports import STATUSES as EXPORT_STATUSES
 from services.subscriptions.lists import SLUG_MAX_LENGTH as LIST_SLUG_MAX_LENGTH
@@ -213,6 +213,9 @@ DOCUMENT = {
                              "description": "The list's slug; the default list when left out."},
                     "source": {"type": "string", "maxLength": 2000,
                                "description": "The article's URL; UTM parameters in it are kept apart."},
+                    "source_title": {"type": "string", "maxLength": SOURCE_TITLE_MAX_LENGTH,
+                                     "description": "The article's title (document.title), kept as "
+                                                    "the subscription's utm.title."},
                     "website": {"type": "string", "maxLength": 200,
                                 "description": "Honeypot: people leave it empty."},
                     **{key: {"type": "string", "maxLength": 200} for key in

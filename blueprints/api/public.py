@@ -12,12 +12,17 @@ from blueprints.requests import consent_origin, wording_shown
 from extensions import csrf, limiter
 from services.core.languages import current_language
 from services.core.origins import UTM_KEYS
-from services.core.validation import FULL_NAME_MAX_LENGTH, clean_full_name, normalise_email
+from services.core.validation import (
+    FULL_NAME_MAX_LENGTH,
+    SOURCE_TITLE_MAX_LENGTH,
+    clean_full_name,
+    normalise_email,
+)
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING
 
 SUBSCRIPTION_FIELDS = {"email": 254, "full_name": FULL_NAME_MAX_LENGTH, "list": 80, "source": 2000,
-                       "website": 200, **dict.fromkeys(UTM_KEYS, 200)}
+                       "source_title": SOURCE_TITLE_MAX_LENGTH, "website": 200, **dict.fromkeys(UTM_KEYS, 200)}
 PREFLIGHT_MAX_AGE_SECONDS = 600
 
 
@@ -40,7 +45,7 @@ def create_subscription():
     only_query("lang")
     body = json_object(SUBSCRIPTION_FIELDS, required=("email",))
     accepted = make_response({"status": "accepted", "message": str(cross_origin.THANKS)}, 202)
-    source, utm = cross_origin.article_source(body.get("source"), body)
+    source, utm = cross_origin.article_source(body.get("source"), body, body.get("source_title"))
     if body.get("website"):
         # The honeypot: the answer a person with this input would get, and nothing stored.
         normalise_email(body["email"])

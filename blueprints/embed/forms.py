@@ -14,6 +14,8 @@ class EmbedForm(SubscribeForm):
         csrf = False
 
     next = HiddenField()
+    # The article page's title (document.title), which the console shows for its URL.
+    source_title = HiddenField()
     # "frame" when posted from the iframe form, which answers inside the frame.
     view = HiddenField()
 
@@ -32,7 +34,7 @@ def embed_formdata(formdata: MultiDict, query: MultiDict) -> MultiDict:
             part for part in (formdata.get("FNAME", "").strip(), formdata.get("LNAME", "").strip()) if part)
         data["website"] = "".join(
             value for key, value in formdata.items(multi=True) if key.startswith(MAILCHIMP_HONEYPOT_PREFIX))
-    for key in ("list", "next", "source"):
+    for key in ("list", "next", "source", "source_title"):
         if not data.get(key) and query.get(key):
             data[key] = query[key]
     return data

@@ -19,6 +19,7 @@ from services.core.errors import InvalidInput
 from services.core.languages import current_language, shipped
 from services.core.links import external_url
 from services.core.origins import is_allowed, origin_of, safe_next
+from services.core.validation import SOURCE_TITLE_MAX_LENGTH, clean_source_title
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import CURRENT_SUBSCRIBE_WORDING
 
@@ -56,7 +57,7 @@ def subscribe():
     if mailchimp and (audience_list := mailchimp_list_slug()):
         form.list.data = audience_list
     framed = form.view.data == "frame"
-    source, utm = cross_origin.article_source(form.source.data, request.form)
+    source, utm = cross_origin.article_source(form.source.data, request.form, form.source_title.data)
     if form.validate() and not form.filled_by_bot():
         try:
             subscriptions.subscribe(
@@ -90,6 +91,7 @@ def form():
     """A compact form for an iframe on an article page; needs no cookies."""
     embed_form = EmbedForm(formdata=None, list=request.args.get("list", ""), view="frame")
     embed_form.source.data = cross_origin.article_url(request.args.get("source"))
+    embed_form.source_title.data = clean_source_title(request.args.get("source_title"))
     return _render_form(embed_form, framed=True)
 
 
@@ -100,7 +102,7 @@ def script():
     response = make_response(render_template(
         "embed/embed.js", wording=wording_shown(CURRENT_SUBSCRIBE_WORDING)[1], thanks=str(cross_origin.THANKS),
         api_url=external_url("api.create_subscription", **chosen),
-        action_url=external_url("embed.subscribe", **chosen)))
+        action_url=external_url("embed.subscribe", **chosen), title_max_length=SOURCE_TITLE_MAX_LENGTH))
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -72,7 +72,8 @@ def _script_string(value: str) -> str:
 
 def _iframe(mailing_list: MailingList, frame_url: str) -> str:
     """The frame, light by default (most article pages are), and the few lines that fit its
-    height to the form inside: a height is taken only from Roster's origin and that frame."""
+    height to the form inside (a height is taken only from Roster's origin and that frame)
+    and, once it has loaded, tell it the article's title, to Roster's origin only."""
     frame_id = f"roster-frame-{mailing_list.slug}"
     roster_origin = origin_of(current_app.config["BASE_URL"]) or ""
     return (f'<iframe id="{_attr(frame_id)}" title="Subscribe to {_attr(mailing_list.name)}"\n'
@@ -86,6 +87,7 @@ def _iframe(mailing_list: MailingList, frame_url: str) -> str:
             '  if (!frame || event.source !== frame.contentWindow) return;\n'
             '  var height = event.data && event.data.type === "roster:height" ? Number(event.data.height) : 0;\n'
             '  if (height > 0 && height < 5000) frame.style.height = Math.ceil(height) + "px";\n'
+            '  event.source.postMessage({type: "roster:title", title: document.title}, event.origin);\n'
             '});\n'
             '</script>')
 

@@ -9,8 +9,12 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from services.core.validation import clean_source_title
+
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 UTM_MAX_LENGTH = 200
+# The article's title, kept in a subscription's utm beside the campaign parameters.
+SOURCE_TITLE_KEY = "title"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 # URLs this long are not cached, so that posted values cannot pin much memory.
@@ -97,3 +101,12 @@ def utm_fields(values: Mapping[str, object]) -> dict[str, str]:
     """UTM parameters given as separate form or JSON fields."""
     return {key: value[:UTM_MAX_LENGTH] for key in UTM_KEYS
             if isinstance(value := values.get(key), str) and value}
+
+
+def source_details(source: str | None, values: Mapping[str, object], title: object) -> dict[str, str]:
+    """What a sign-up keeps beside its article URL: the UTM parameters given as fields, and
+    the article's title (under SOURCE_TITLE_KEY) when there is an article to name."""
+    details = utm_fields(values)
+    if source and (cleaned := clean_source_title(title)):
+        details[SOURCE_TITLE_KEY] = cleaned
+    return details

@@ -136,6 +136,20 @@ def clean_text(raw: str | None, *, field: str, label: str | LazyString, max_leng
     return value
 
 
+SOURCE_TITLE_MAX_LENGTH = 300
+
+
+def clean_source_title(raw: object) -> str | None:
+    """An article's title as its page sent it (document.title): whitespace collapsed,
+    characters no text may hold dropped, cut to SOURCE_TITLE_MAX_LENGTH; None if nothing
+    is left. Tidied, never refused: the reader cannot change it, so a sign-up must not
+    fail over it."""
+    if not isinstance(raw, str):
+        return None
+    value = _FORBIDDEN_CHARACTER.sub("", unicodedata.normalize("NFC", " ".join(raw.split())))
+    return value[:SOURCE_TITLE_MAX_LENGTH].strip() or None
+
+
 FULL_NAME_LABEL = lazy_gettext("Full name")  # read only when a message names the field
 
 

@@ -21,6 +21,9 @@
     "border-left:3px solid #b00020";
   var widgets = 0;
 
+  // The article's title, as long as the API takes one.
+  function articleTitle() { return document.title.slice(0, {{ title_max_length }}); }
+
   function make(tag, attributes, text) {
     var node = document.createElement(tag);
     Object.keys(attributes || {}).forEach(function (name) { node.setAttribute(name, attributes[name]); });
@@ -44,6 +47,7 @@
     var form = make("form", {method: "post", action: FORM_ACTION, novalidate: "", lang: LANG, dir: DIR});
     form.appendChild(make("input", {type: "hidden", name: "list", value: container.getAttribute("data-list") || ""}));
     form.appendChild(make("input", {type: "hidden", name: "source", value: window.location.href}));
+    form.appendChild(make("input", {type: "hidden", name: "source_title", value: articleTitle()}));
     form.appendChild(make("p", {"class": "roster-note"}, TEXT.required));
     form.appendChild(textField(prefix, "full_name", TEXT.full_name, "text", "name", false));
     form.appendChild(textField(prefix, "email", TEXT.email, "email", "email", true));
@@ -111,7 +115,8 @@
       var body = {
         email: value(form, "email"), full_name: value(form, "full_name"),
         list: value(form, "list") || container.getAttribute("data-list") || undefined,
-        source: value(form, "source") || window.location.href, website: value(form, "website")
+        source: value(form, "source") || window.location.href,
+        source_title: value(form, "source_title") || articleTitle(), website: value(form, "website")
       };
       fetch(API_URL, {
         method: "POST", credentials: "omit",

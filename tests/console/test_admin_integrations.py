@@ -97,6 +97,8 @@ def test_embed_page_gives_each_public_list_its_snippets_from_base_url(app, signe
     # The lines that fit the frame to its form take a height only from Roster and from that frame.
     assert 'event.origin !== "https://roster.example-news.com"' in iframe
     assert 'event.source !== frame.contentWindow' in iframe and '"roster:height"' in iframe
+    # the article's title goes to Roster's origin only, after the checks above
+    assert 'event.source.postMessage({type: "roster:title", title: document.title}, event.origin)' in iframe
     assert script == ('<div data-roster-form data-list="updates"></div>\n'
                       '<script src="https://roster.example-news.com/embed.js" async></script>')
 

@@ -40,6 +40,17 @@ def test_public_post_from_allowed_origin_subscribes_with_cors(client, newsletter
     assert len(deliver(1)) == 1
 
 
+def test_public_post_keeps_the_articles_title_and_refuses_one_too_long(client, newsletter, embed_origins):
+    accepted = api_subscribe(client, {"email": "api@example.com", "source": ARTICLE_URL,
+                                      "source_title": " Ministers\tcall <b>for</b> a summit "})
+    assert accepted.status_code == 202
+    assert db.session.scalars(select(Subscription.utm)).one() == {"title": "Ministers call <b>for</b> a summit"}
+    refused = api_subscribe(client, {"email": "long@example.com", "source": ARTICLE_URL, "source_title": "x" * 10_000})
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert "at most 300 characters" in refused.get_data(as_text=True)
+    assert count(Subscriber) == 1
+
+
 def test_public_post_from_another_origin_is_403_and_stores_nothing(client, newsletter, embed_origins):
     for origin in ("https://evil.example", None):
         response = api_subscribe(client, {"email": "x@example.com"}, origin=origin)

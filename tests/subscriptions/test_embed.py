@@ -48,8 +48,30 @@ def test_a_subscription_without_campaign_parameters_stores_no_utm(client, newsle
     subscriber = Subscriber(email="orm@example.com")
     db.session.add(Subscription(subscriber=subscriber, mailing_list=newsletter, utm=None))  # the ORM
     db.session.commit()
-    # SQL NULL, not the JSON text 'null': "came from a campaign" is `utm IS NOT NULL`
+    # SQL NULL, not the JSON text 'null': "nothing came with the URL" is `utm IS NULL`
     assert db.session.scalar(select(func.count()).select_from(Subscription).where(Subscription.utm.is_(None))) == 2
+
+
+TITLE = "Ministers call for a <summit> & more"
+
+
+def test_the_post_keeps_the_articles_title_tidied_and_cut_short(client, newsletter, embed_origins):
+    assert embed_post(client, {"email": "one@example.com", "source_title": f"  {TITLE}\n"}).status_code == 200
+    long_title = "Bell\x07 " + "x" * 10_000
+    assert embed_post(client, {"email": "two@example.com", "source_title": long_title}).status_code == 200
+    titles = dict(db.session.execute(select(Subscriber.email, Subscription.utm).join(Subscription.subscriber)).all())
+    assert titles["one@example.com"] == {"title": TITLE}
+    assert titles["two@example.com"] == {"title": "Bell " + "x" * 295}
+
+
+def test_a_title_without_an_article_is_not_kept(client, newsletter, embed_origins):
+    assert embed_post(client, {"email": "one@example.com", "source_title": TITLE}, referer=None).status_code == 200
+    assert db.session.scalars(select(Subscription.utm)).one() is None
+
+
+def test_the_thank_you_page_leads_back_to_the_article_once(client, newsletter, embed_origins):
+    page = embed_post(client, {"email": "one@example.com"}).get_data(as_text=True)
+    assert page.count("Back to the article") == 1
 
 
 @pytest.mark.parametrize("headers", [
@@ -152,6 +174,16 @@ def test_iframe_post_answers_inside_the_frame_and_records_the_article(app, clien
     assert db.session.scalars(select(Subscription.source_url)).one() == ARTICLE_URL
 
 
+def test_the_frame_sends_the_title_its_page_gave_it(client, newsletter, embed_origins):
+    form = client.get("/embed/form", query_string={"list": "updates", "source": ARTICLE_URL,
+                                                    "source_title": TITLE}).get_data(as_text=True)
+    assert 'name="source_title" type="hidden" value="Ministers call for a &lt;summit&gt; &amp; more"' in form
+    title = html.unescape(re.search(r'name="source_title" type="hidden" value="([^"]+)"', form).group(1))
+    embed_post(client, {"email": "frame@example.com", "view": "frame", "source": ARTICLE_URL, "source_title": title},
+               origin="http://roster.test", referer="http://roster.test/embed/form")
+    assert db.session.scalars(select(Subscription.utm)).one() == {"title": TITLE}
+
+
 @pytest.mark.parametrize(("query", "root", "scheme"), [
     ("theme=light", 'class="theme-light"', "light"),
     ("theme=dark&transparent=1", 'class="theme-dark transparent"', "dark"),
@@ -203,6 +235,8 @@ def test_embed_script_renders_a_form_that_posts_to_the_api(client):
     assert '"http://roster.test/api/v1/subscriptions"' in script
     assert '"http://roster.test/embed/subscribe"' in script
     assert "data-roster-form" in script and "fetch(" in script
+    assert "source_title: value(form, \"source_title\") || articleTitle()" in script
+    assert "document.title.slice(0, 300)" in script
 
 
 def test_per_address_rate_limit_applies_across_ips(app, client, newsletter, embed_origins):
