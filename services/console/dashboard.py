@@ -25,6 +25,8 @@ from models import (
 from models.base import utcnow
 from services.console import aggregate_cache
 from services.core.errors import NotFound
+from services.core.origins import SOURCE_TITLE_KEY
+from services.core.validation import storable
 from services.courses.courses import has_started
 from services.mail import bounces
 
@@ -100,15 +102,29 @@ class SourceStats:
     source_url: str
     signups: int
     confirmed: int
+    title: str | None = None  # the article's title, as its page sent it
 
     @property
     def confirmation_rate(self) -> float:
         return self.confirmed / self.signups if self.signups else 0.0
 
 
+def article_titles(session: Session, urls: list[str]) -> dict[str, str]:
+    """The title each of these article URLs was sent with (one of them, if it changed),
+    for those that have one; found by the source_url index."""
+    urls = [url for url in urls if url and storable(url)]
+    if not urls:
+        return {}
+    title = Subscription.utm[SOURCE_TITLE_KEY].as_string()
+    return dict(session.execute(
+        select(Subscription.source_url, func.max(title))
+        .where(Subscription.source_url.in_(urls), title.is_not(None))
+        .group_by(Subscription.source_url)).tuples().all())
+
+
 def top_sources(session: Session, limit: int = TOP_SOURCES) -> list[SourceStats]:
     """The article URLs with the most confirmed sign-ups (confirmed at any time,
-    even if they left later) and the share of their sign-ups that confirmed."""
+    even if they left later), the share of their sign-ups that confirmed, and their titles."""
     confirmed = func.sum(case((Subscription.confirmed_at.is_not(None), 1), else_=0))
     rows = session.execute(
         select(Subscription.source_url, func.count(), confirmed)
@@ -116,8 +132,10 @@ def top_sources(session: Session, limit: int = TOP_SOURCES) -> list[SourceStats]
         .group_by(Subscription.source_url)
         .order_by(confirmed.desc(), func.count().desc(), Subscription.source_url)
         .limit(limit)
-    )
-    return [SourceStats(url, signups, int(confirmed_count or 0)) for url, signups, confirmed_count in rows]
+    ).all()
+    titles = article_titles(session, [url for url, _, _ in rows])
+    return [SourceStats(url, signups, int(confirmed_count or 0), titles.get(url))
+            for url, signups, confirmed_count in rows]
 
 
 @dataclass(frozen=True)
@@ -247,7 +265,7 @@ def _subscription_aggregates(session: Session) -> dict:
     return {
         "counts": {str(list_id): counts for list_id, counts in _counts_by_list(session).items()},
         "days": [[d.day.isoformat(), d.count] for d in signups_per_day(session)],
-        "sources": [[s.source_url, s.signups, s.confirmed] for s in top_sources(session)],
+        "sources": [[s.source_url, s.signups, s.confirmed, s.title] for s in top_sources(session)],
     }
 
 

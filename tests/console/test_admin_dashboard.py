@@ -1,5 +1,6 @@
 """Dashboard figures: statuses, sign-ups per day (SVG with a table), top sources, outbox health."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import insert
@@ -22,11 +23,11 @@ from services.console import dashboard
 
 
 def add_signup(email, mailing_list, *, days_ago=0, status=SubscriptionStatus.PENDING, source=None,
-               confirmed=False):
+               confirmed=False, title=None):
     when = utcnow() - timedelta(days=days_ago)
     subscriber = Subscriber(email=email, created_at=when)
     db.session.add(Subscription(subscriber=subscriber, mailing_list=mailing_list, status=status,
-                                created_at=when, source_url=source,
+                                created_at=when, source_url=source, utm={"title": title} if title else None,
                                 confirmed_at=when if confirmed else None))
     db.session.commit()
 
@@ -70,6 +71,41 @@ def test_top_sources_rank_by_confirmed_signups_with_their_rate(app, newsletter):
     top = dashboard.top_sources(db.session)
     assert [(s.source_url, s.confirmed, s.signups) for s in top] == [(b, 2, 2), (a, 1, 2)]
     assert [s.confirmation_rate for s in top] == [1.0, 0.5]
+
+
+def test_top_sources_carry_their_articles_titles(app, newsletter):
+    titled, untitled = "https://news.example/summit", "https://news.example/plain"
+    add_signup("1@example.com", newsletter, source=titled, title="Ministers call for a summit", confirmed=True)
+    add_signup("2@example.com", newsletter, source=titled)  # sent without one
+    add_signup("3@example.com", newsletter, source=untitled)
+    assert [(s.source_url, s.title) for s in dashboard.top_sources(db.session)] == [
+        (titled, "Ministers call for a summit"), (untitled, None)]
+    assert dashboard.refresh_subscription_figures(db.session).sources == dashboard.top_sources(db.session)
+
+
+def test_the_dashboard_names_sources_by_title_with_the_url_on_hover(signed_in_client, newsletter):
+    url = "https://news.example/summit?id=1&page=2"
+    add_signup("1@example.com", newsletter, source=url, title="<b>Summit</b> & talks", confirmed=True)
+    add_signup("2@example.com", newsletter, source="https://news.example/plain")
+    html = signed_in_client.get("/admin/").get_data(as_text=True)
+    escaped_url = "https://news.example/summit?id=1&amp;page=2"
+    assert (f'<a href="/admin/subscribers?source=https://news.example/summit?id%3D1%26page%3D2" '
+            f'title="{escaped_url}">&lt;b&gt;Summit&lt;/b&gt; &amp; talks</a>') in html
+    assert f'<a href="{escaped_url}" rel="noopener noreferrer"' in html  # the article itself
+    assert 'title="https://news.example/plain">https://news.example/plain</a>' in html  # no title: the URL
+    assert "<b>Summit" not in html
+
+
+def test_the_chart_has_a_labelled_y_axis_and_dates_under_it(signed_in_client, newsletter):
+    for n in range(4):
+        add_signup(f"{n}@example.com", newsletter, days_ago=3)
+    html = signed_in_client.get("/admin/").get_data(as_text=True)
+    ticks = re.findall(r'class="tick">(\d+)</text>', html)
+    dates = re.findall(r'class="date">([\d-]+)</text>', html)
+    today = utcnow().date()
+    assert ticks == ["0", "2", "4"]
+    assert dates == [(today - timedelta(days=d)).isoformat() for d in (29, 14, 0)]
+    assert f"({dates[0]} to {dates[-1]}), at most 4 in one day." in html  # the summary a screen reader reads
 
 
 def test_outbox_health_counts_queued_retrying_and_failed(app):

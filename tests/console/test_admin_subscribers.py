@@ -53,6 +53,21 @@ def test_filters_by_list_status_source_and_date_range(app, newsletter, make_list
     assert emails(SubscriberFilter(since=date(2026, 3, 2))) == ["c@example.com", "b@example.com"]
 
 
+def test_filtering_by_source_names_the_article_by_its_title(signed_in_client, newsletter):
+    url = "https://news.example/summit?id=1"
+    add("a@example.com", list_=newsletter, source=url)
+    db.session.scalars(select(Subscription)).one().utm = {"title": "Summit <talks>"}
+    db.session.commit()
+    page = signed_in_client.get("/admin/subscribers", query_string={"source": url}).get_data(as_text=True)
+    assert f'<a href="{url}" title="{url}">Summit &lt;talks&gt;</a>' in page
+    untitled = signed_in_client.get("/admin/subscribers", query_string={"source": "https://news.example/other"})
+    assert 'title="https://news.example/other">https://news.example/other</a>' in untitled.get_data(as_text=True)
+    # not a web address: named, never linked
+    for typed in ("javascript:alert(1)", "nul\x00byte"):
+        answer = signed_in_client.get("/admin/subscribers", query_string={"source": typed})
+        assert answer.status_code == 200 and '<a href="javascript' not in answer.get_data(as_text=True)
+
+
 def test_keyset_pages_walk_everyone_once_newest_first_without_offset(app):
     # Ties on created_at are broken by id, so no one is skipped or repeated.
     for n in range(7):

@@ -9,7 +9,7 @@ from blueprints.admin import bp
 from blueprints.admin.access import current_actor, flash_outcome
 from blueprints.admin.subscribers.forms import SubscriberFilterForm
 from models import SubscriptionStatus
-from services.console import subscriber_admin
+from services.console import dashboard, subscriber_admin
 from services.console.subscriber_admin import SubscriberFilter
 from services.core.transactions import read_session
 from services.privacy import privacy
@@ -40,8 +40,10 @@ def subscribers():
     # The CSV download carries the filters the export has: list and status.
     export_args = {"list": next((m.slug for m in all_lists if m.id == filters.list_id), None),
                    "status": filters.status.value if filters.status else None}
+    source_title = dashboard.article_titles(read_session(), [filters.source]).get(filters.source)
     return render_template("admin/subscribers.html", form=form, page=page, next_args=next_args,
-                           export_args=export_args, lists=all_lists)
+                           export_args=export_args, lists=all_lists, source=filters.source,
+                           source_title=source_title)
 
 
 def _selected_ids() -> list[int]:
