@@ -10,6 +10,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from operator import itemgetter
 from typing import TextIO
 
@@ -97,9 +98,11 @@ def _size(count: int) -> str:
     return f"{count / (1024 * 1024):g} MB" if count >= 1024 * 1024 else f"{count:,} bytes"
 
 
-def inspect(path: str, *, max_bytes: int, column_map: dict[str, str] | None = None) -> ImportPlan:
+def inspect(path: str, *, max_bytes: int, column_map: dict[str, str] | None = None,
+            name: str | None = None) -> ImportPlan:
     """Recognise the file and read it all once; raise InvalidInput for anything
-    malformed (size, encoding, binary data, delimiter, missing email column)."""
+    malformed (size, encoding, binary data, delimiter, missing email column). A CSV file
+    is called `name` in messages (else by its path's name)."""
     size = os.path.getsize(path)
     if size == 0:
         raise InvalidInput("file", "The file is empty.")
@@ -114,11 +117,40 @@ def inspect(path: str, *, max_bytes: int, column_map: dict[str, str] | None = No
         # Subscribed first, so a later unsubscribed or cleaned entry wins.
         parts.sort(key=lambda part: (MAILCHIMP_PART_ORDER.index(part.kind), part.name))
     else:
-        parts = [_recognise(os.path.basename(path), _file_opener(path), column_map)]
+        parts = [_recognise(name or os.path.basename(path), _file_opener(path), column_map)]
     for part in parts:
         part.rows = sum(1 for _ in _rows(part))
     kinds = {part.kind.split("-")[0] for part in parts}
     return ImportPlan(file_format=kinds.pop(), parts=parts)
+
+
+# What the column mapping step shows of each column.
+SAMPLE_VALUES = 3
+SAMPLE_ROWS = 1000
+SAMPLE_MAX_CHARS = 80
+
+
+def column_samples(path: str, width: int) -> list[list[str]]:
+    """The first SAMPLE_VALUES non-empty values of each of a CSV file's `width` columns,
+    from at most SAMPLE_ROWS rows, each cut to SAMPLE_MAX_CHARS; none for a zip, and only
+    those before a line that cannot be read (the dry run then says what is wrong)."""
+    samples: list[list[str]] = [[] for _ in range(width)]
+    with open(path, "rb") as handle:
+        if handle.read(4) == ZIP_MAGIC:
+            return samples
+    rows = _rows(Part(os.path.basename(path), "csv", [], {}, None, _file_opener(path)))
+    try:
+        for _, row in islice(rows, SAMPLE_ROWS):
+            for found, value in zip(samples, row, strict=False):
+                if len(found) < SAMPLE_VALUES and value.strip():
+                    found.append(value.strip()[:SAMPLE_MAX_CHARS])
+            if all(len(found) == SAMPLE_VALUES for found in samples):
+                break
+    except InvalidInput:
+        pass
+    finally:
+        rows.close()
+    return samples
 
 
 def records(part: Part) -> Iterator[Record | tuple[int, str]]:

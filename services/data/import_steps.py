@@ -19,7 +19,7 @@ from services.core.errors import InvalidInput, NotFound
 from services.core.jobs import ClaimedJob
 from services.core.lookup import get_or_raise
 from services.core.transactions import read_session, write_transaction
-from services.data.import_formats import UnknownColumns
+from services.data.import_formats import UnknownColumns, column_samples
 from services.data.imports import discard_upload, dry_run, new_job, plan_of, run_import, save_upload, stored_file
 
 # The jobs the worker runs for an import (services/worker/kinds.py).
@@ -98,7 +98,7 @@ def analyse(claimed: ClaimedJob) -> dict:
     if job is None or job.status != ImportStatus.ANALYSING:
         read_session().rollback()
         return {"import_job": job_id, "skipped": "not waiting for analysis"}
-    path, column_map = job.source_path, job.column_map
+    path, column_map, filename, list_id = job.source_path, job.column_map, job.filename, job.list_id
     read_session().rollback()
 
     def progress(done: int, total: int) -> None:
@@ -108,12 +108,13 @@ def analyse(claimed: ClaimedJob) -> dict:
     refused, total_rows = False, None
     values: dict[str, object]
     try:
-        report = dry_run(stored_file(path), column_map=column_map, progress=progress)
+        report = dry_run(stored_file(path), column_map=column_map, name=filename, list_id=list_id, progress=progress)
         status, total_rows = ImportStatus.ANALYSED, report.total_rows
         values = {"analysis": asdict(report), "file_format": report.file_format, "total_rows": total_rows}
     except UnknownColumns as error:
         status = ImportStatus.NEEDS_COLUMNS
-        values = {"analysis": {"columns": error.columns, "problem": error.message}}
+        values = {"analysis": {"columns": error.columns, "problem": error.message,
+                               "samples": column_samples(path, len(error.columns))}}
     except (InvalidInput, NotFound) as error:
         refused, status = True, ImportStatus.REFUSED
         values = {"failure": str(error), "finished_at": utcnow()}

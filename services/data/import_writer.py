@@ -193,6 +193,15 @@ def _compiled_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]):
 _ANY_TOMBSTONE = select(ErasureTombstone.id).limit(1)
 
 
+def on_list(session: Session, list_id: int, keys: set[str]) -> set[str]:
+    """Those of these lower-cased addresses that are on the list already."""
+    if not keys:
+        return set()
+    return keys & set(session.scalars(
+        select(func.lower(Subscriber.email)).join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.list_id == list_id, func.lower(Subscriber.email).in_(list(keys)))))
+
+
 def _drop_erased(session: Session, unique: dict[str, ValidRow], counts: Counts) -> None:
     """Erased people stay erased: their addresses are skipped, never re-imported."""
     if session.scalar(_ANY_TOMBSTONE) is None:

@@ -35,7 +35,7 @@ from services.core.jobs import ClaimedJob
 from services.core.lookup import get_or_raise
 from services.core.transactions import read_session, write_transaction
 from services.data.import_formats import ImportPlan, Record, inspect, records, too_large
-from services.data.import_writer import Counts, ValidRow, validate, write_batch
+from services.data.import_writer import Counts, ValidRow, on_list, validate, write_batch
 from services.subscriptions import subscriptions
 from services.subscriptions.subscriptions import ListRef, default_list
 
@@ -67,14 +67,19 @@ class DryRunReport:
     invalid_rows: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)  # the first few
+    # Valid rows whose address the import would add to its list, and those it would not
+    # (already on the list, or repeated in the file); None for a dry run without a list.
+    new_addresses: int | None = None
+    already_present: int | None = None
 
 
 def _max_bytes() -> int:
     return current_app.config["IMPORT_MAX_BYTES"]
 
 
-def plan_of(path: str, column_map: dict[str, str] | None) -> ImportPlan:
-    return inspect(path, max_bytes=_max_bytes(), column_map=column_map or None)
+def plan_of(path: str, column_map: dict[str, str] | None, name: str | None = None) -> ImportPlan:
+    """The file's plan; `name` is what the person called the file (the stored copy's own is random)."""
+    return inspect(path, max_bytes=_max_bytes(), column_map=column_map or None, name=name)
 
 
 def _checked_rows(plan: ImportPlan, skip: int = 0) -> Iterator[ValidRow | RowError]:
@@ -94,12 +99,16 @@ def _checked_rows(plan: ImportPlan, skip: int = 0) -> Iterator[ValidRow | RowErr
                 yield RowError(part.name, record.line, record.email, error.message)
 
 
-def dry_run(path: str, *, column_map: dict[str, str] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> DryRunReport:
-    """Everything the import would check, without writing: counts and the first errors.
-    `progress(rows checked, total)` is told every ANALYSIS_PROGRESS_ROWS rows."""
-    plan = plan_of(path, column_map)
+def dry_run(path: str, *, column_map: dict[str, str] | None = None, name: str | None = None,
+            list_id: int | None = None, progress: Callable[[int, int], None] | None = None) -> DryRunReport:
+    """Everything the import would check, without writing: counts and the first errors,
+    and with `list_id`, how many addresses are new to that list. `progress(rows checked,
+    total)` is told every ANALYSIS_PROGRESS_ROWS rows."""
+    plan = plan_of(path, column_map, name)
     report = DryRunReport(plan.file_format, [(p.name, p.kind, p.rows) for p in plan.parts], plan.total_rows)
+    if list_id is not None:
+        report.new_addresses = report.already_present = 0
+    batch: list[str] = []
     for seen, row in enumerate(_checked_rows(plan), start=1):
         if progress and seen % ANALYSIS_PROGRESS_ROWS == 0:
             progress(seen, plan.total_rows)
@@ -110,7 +119,25 @@ def dry_run(path: str, *, column_map: dict[str, str] | None = None,
         else:
             report.valid_rows += 1
             report.statuses[row.status] = report.statuses.get(row.status, 0) + 1
+            if list_id is not None:
+                batch.append(row.key)
+                if len(batch) == BATCH_ROWS:
+                    _count_present(report, list_id, batch)
+                    batch = []
+    if batch:
+        _count_present(report, list_id, batch)
+    read_session().rollback()  # the worker holds no read transaction open
     return report
+
+
+def _count_present(report: DryRunReport, list_id: int, keys: list[str]) -> None:
+    """Count a batch of valid addresses as new to the list or already present, as the
+    import finds them batch by batch. An address repeated in two batches counts as new
+    twice: remembering every address of a large file would cost more than it tells."""
+    unique = set(keys)
+    present = on_list(read_session(), list_id, unique)
+    report.already_present += len(keys) - len(unique) + len(present)
+    report.new_addresses += len(unique) - len(present)
 
 
 def upload_dir() -> Path:
@@ -197,13 +224,13 @@ def run_import(job_id: int, claimed: ClaimedJob | None = None) -> ImportJob:
         if job.status == ImportStatus.QUEUED:
             job.status, job.started_at = ImportStatus.RUNNING, utcnow()
             job.errors_csv = _csv_line(ERROR_CSV_HEADER)
-        path, column_map, list_id = job.source_path, job.column_map, job.list_id
+        path, column_map, list_id, filename = job.source_path, job.column_map, job.list_id, job.filename
         checkpoint = _Checkpoint(job.processed_rows, Counts(job.created_count, job.updated_count,
                                                             job.skipped_count, job.invalid_count))
     try:
         if list_id is None:  # the list was deleted after the import was queued
             raise NotFound("The list this import was for no longer exists.")
-        counts = _import_rows(job_id, plan_of(stored_file(path), column_map), list_id, checkpoint, claimed)
+        counts = _import_rows(job_id, plan_of(stored_file(path), column_map, filename), list_id, checkpoint, claimed)
     except (jobs.Interrupted, jobs.LeaseLost):
         raise  # the import is resumed by whichever worker has the job
     except Exception as error:
@@ -332,6 +359,12 @@ def request_opt_in(actor: Actor, job_id: int) -> int:
         audit.record(session, actor, OPT_IN_AUDIT_ACTION, target=job.filename,
                      details={"job": job_id, "pending": len(pending), "queued": queued})
     return queued
+
+
+def list_name(job: ImportJob) -> str | None:
+    """The name of the list the import goes into; None once that list is deleted."""
+    mailing_list = read_session().get(MailingList, job.list_id) if job.list_id is not None else None
+    return mailing_list.name if mailing_list else None
 
 
 def get_job(job_id: int) -> ImportJob:

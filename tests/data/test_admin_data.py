@@ -257,6 +257,36 @@ def test_column_mapping_step_and_the_error_csv(app, signed_in_client, newsletter
     assert (row["Line"], row["Email Address"]) == ("3", "'=HYPERLINK(1)")
 
 
+def test_the_mapping_step_shows_each_columns_first_values(app, signed_in_client, newsletter):
+    content = b"Kontakt,Vorname,Leer\nkarl@example.de,<b>Karl</b>,\nrosa@example.de,,\nclara@example.de,Clara,\n"
+    _, mapping = analysed(app, signed_in_client, upload(signed_in_client, content, "crm.csv"))
+    assert ('<th scope="row">Kontakt</th>\n      <td><code class="sample">karl@example.de</code> '
+            '<code class="sample">rosa@example.de</code> <code class="sample">clara@example.de</code></td>') in mapping
+    assert '<code class="sample">&lt;b&gt;Karl&lt;/b&gt;</code> <code class="sample">Clara</code></td>' in mapping
+    assert '<th scope="row">Leer</th>\n      <td><span class="muted">empty</span></td>' in mapping
+    assert "<b>Karl" not in mapping
+
+
+def test_the_import_pages_name_the_file_and_the_list_and_count_what_is_there(app, signed_in_client, newsletter,
+                                                                              make_list):
+    weekly = make_list("weekly", name="Weekly <digest>")
+    db.session.add(Subscription(subscriber=Subscriber(email="old@example.com"), mailing_list=weekly))
+    db.session.commit()
+    content = b"email\nold@example.com\nnew@example.com\nbad\n"
+    job_url, review = analysed(app, signed_in_client, upload(signed_in_client, content, "Spring members.csv", "weekly"))
+    assert ("The file <strong>Spring members.csv</strong>, into the list\n"
+            "  <strong>Weekly &lt;digest&gt;</strong>") in review
+    assert "<td>Spring members.csv</td><td>csv</td>" in review and ".upload" not in review
+    assert "<dt>New to the list</dt><dd>1</dd>" in review and "<dt>Already present</dt><dd>1</dd>" in review
+    assert "<dt>Invalid</dt><dd>1</dd>" in review
+    assert '<div class="actions">\n<form method="post" action="' + job_url + '/start" class="inline">' in review
+    listing = signed_in_client.get("/admin/imports").get_data(as_text=True)
+    assert "<td>Weekly &lt;digest&gt;</td>" in listing
+    done = start_and_wait(app, signed_in_client, job_url)
+    assert "<strong>Weekly &lt;digest&gt;</strong>" in signed_in_client.get(job_url).get_data(as_text=True)
+    assert done.created_count == 1
+
+
 def test_opt_in_request_mails_only_the_pending_people_the_import_added(app, signed_in_client, newsletter, make_list,
                                                                        origin, deliver):
     make_list("other")

@@ -26,7 +26,7 @@ from models import (
 )
 from services.core.audit import CLI, Actor
 from services.core.errors import InvalidInput
-from services.data import import_steps, imports
+from services.data import import_formats, import_steps, imports
 from services.data.exports import SubscriberFilters, export_subscribers
 from services.privacy.privacy import address_hash
 from services.subscriptions import subscriptions
@@ -162,6 +162,39 @@ def test_invalid_rows_go_to_the_error_csv_and_the_rest_imports(newsletter, tmp_p
     assert lines[1].startswith("members.csv,3,not-an-address,")
     assert lines[2].startswith("members.csv,4,'=cmd@@x,")  # formula-safe
     assert state_of("fine@example.com") == (SubscriptionStatus.PENDING, None)
+
+
+def test_the_dry_run_counts_addresses_already_on_the_list(newsletter, make_list, tmp_path, monkeypatch):
+    other = make_list("other")
+    for email, mailing_list in (("On.List@example.com", newsletter), ("elsewhere@example.com", other)):
+        db.session.add(Subscription(subscriber=Subscriber(email=email), mailing_list=mailing_list))
+    db.session.commit()
+    path = tmp_path / "members.csv"
+    path.write_text("email\non.list@EXAMPLE.com\nelsewhere@example.com\nnew@example.com\nnew@example.com\n"
+                    "fresh@example.com\nnot-an-address\n", encoding="utf-8")
+    monkeypatch.setattr(imports, "BATCH_ROWS", 2)  # counted batch by batch, as the import writes
+    report = imports.dry_run(str(path), list_id=newsletter.id)
+    assert (report.new_addresses, report.already_present, report.invalid_rows) == (3, 2, 1)
+    assert (report.valid_rows, imports.dry_run(str(path)).new_addresses) == (5, None)  # no list: not counted
+
+
+def test_the_dry_run_and_the_error_csv_name_the_file_as_its_sender_did(newsletter, tmp_path):
+    path = tmp_path / "3f2a9c.upload"
+    path.write_text("email\nnot-an-address\n", encoding="utf-8")
+    report = imports.dry_run(str(path), name="Members <spring>.csv")
+    assert report.parts == [("Members <spring>.csv", "csv", 1)] and report.errors[0].part == "Members <spring>.csv"
+    job = import_file(path, filename="Members <spring>.csv")
+    assert job.errors_csv.splitlines()[1].startswith("Members <spring>.csv,2,")
+
+
+def test_column_samples_are_the_first_non_empty_values_of_each_column(tmp_path, mailchimp_zip):
+    path = tmp_path / "crm.csv"
+    path.write_text("Kontakt,Name,Leer,Notiz\n" + "".join(
+        f"k{n}@example.de,{'' if n == 1 else f'Name {n}'},,{'x' * 200}\n" for n in range(6)), encoding="utf-8")
+    samples = import_formats.column_samples(str(path), 4)
+    assert samples[:3] == [["k0@example.de", "k1@example.de", "k2@example.de"], ["Name 0", "Name 2", "Name 3"], []]
+    assert samples[3] == ["x" * 80] * 3
+    assert import_formats.column_samples(str(mailchimp_zip), 2) == [[], []]
 
 
 def test_listmonk_export_and_mapped_csv(newsletter, tmp_path):

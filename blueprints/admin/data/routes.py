@@ -64,8 +64,10 @@ def enrollments_export():
 
 
 def _upload_page(form: ImportUploadForm, status: int = 200):
-    return render_template("admin/imports.html", form=form.with_lists(lists.all_lists(read_session())),
-                           jobs=imports.recent_jobs(read_session())), status
+    all_lists = lists.all_lists(read_session())
+    return render_template("admin/imports.html", form=form.with_lists(all_lists),
+                           jobs=imports.recent_jobs(read_session()),
+                           list_names={m.id: m.name for m in all_lists}), status
 
 
 def _refused_upload(message: str, status: int = 400):
@@ -115,7 +117,8 @@ STEP_TEMPLATES = {ImportStatus.NEEDS_COLUMNS: "admin/import_map.html",
 def import_job(job_id):
     job = _job(job_id)
     return render_template(STEP_TEMPLATES.get(job.status, "admin/import_job.html"), job=job,
-                           worker_job=import_steps.worker_job(job), labels=MAP_LABELS)
+                           worker_job=import_steps.worker_job(job), labels=MAP_LABELS,
+                           list_name=imports.list_name(job))
 
 
 def _step(job_id: int, action, success: str):
