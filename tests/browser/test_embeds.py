@@ -87,6 +87,10 @@ def test_subscribe_confirm_and_unsubscribe_through_each_embed(sites, page, deliv
         ("script@example.com", "Script Widget", SubscriptionStatus.UNSUBSCRIBED, article_url),
     ]
     assert all(r.confirmed_at is not None for r in rows)
+    # the script widget sends the article's title with its URL
+    script_utm = db.session.scalar(select(Subscription.utm).join(Subscriber).where(
+        Subscriber.email == "script@example.com"))
+    assert script_utm["title"].startswith("Two foreign ministers call for a summit")
     assert blocked == []
     assert sorted(db.session.scalars(select(ConsentEvent.form).where(
         ConsentEvent.action == "subscribe_requested"))) == ["api", "embed", "embed"]
