@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import STAFF_PASSWORD
 from tests.smtp_sink import free_port
+from tests.support import STAFF_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 15_000

@@ -7,7 +7,7 @@ from sqlalchemy import select
 import demo_site
 from extensions import db
 from models import ConsentEvent, MailingList, Subscriber, Subscription, SubscriptionStatus
-from tests.conftest import link_path
+from tests.support import link_path
 
 
 @pytest.fixture

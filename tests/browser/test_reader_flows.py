@@ -8,7 +8,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Enrollment, Subscriber, Subscription, SubscriptionStatus
 from services.subscriptions import subscriptions
-from tests.conftest import link_path
+from tests.support import link_path
 
 
 @pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])

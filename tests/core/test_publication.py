@@ -14,7 +14,7 @@ from services.core.audit import CLI
 from services.core.errors import InvalidInput
 from services.core.publication import PublicationFields
 from services.subscriptions import subscriptions
-from tests.conftest import csrf_token, sign_in
+from tests.support import csrf_token, sign_in
 
 # The smallest PNG: a 1x1 transparent pixel.
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"

@@ -12,7 +12,7 @@ from services.core.audit import CLI
 from services.mail.outbox_worker import drain
 from services.newsletters import campaigns
 from services.worker.runner import Worker
-from tests.conftest import csrf_token
+from tests.support import csrf_token
 
 HOSTILE = """# Issue <em>one</em>
 

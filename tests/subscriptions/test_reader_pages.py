@@ -6,8 +6,8 @@ import re
 from services.core import publication
 from services.core.audit import CLI
 from services.core.publication import PublicationFields
-from tests.conftest import ARTICLE_URL, link_path
 from tests.subscriptions.test_public_views import post_subscribe
+from tests.support import ARTICLE_URL, link_path
 
 SITE = "https://meridian.example/"
 
