@@ -74,15 +74,15 @@ def send_campaign(app: Flask, campaign_id: int, stop: threading.Event) -> int:
                 if skipped:
                     continue
                 break
-            for index, item in enumerate(batch):
+            for start in range(0, len(batch), sender.group_size):
                 if time.monotonic() >= next_look:
                     if not _still_sending(campaign_id):
                         sender.halt.set()
                     next_look = time.monotonic() + STATUS_LOOK_SECONDS
                 if sender.halt.is_set() or stop.is_set():
-                    unsent.extend(left.id for left in batch[index:])
+                    unsent.extend(left.id for left in batch[start:])
                     break
-                sender.put(item)  # waits while every connection is busy
+                sender.hand_out(batch[start:start + sender.group_size])  # waits while the connections are busy
     finally:
         unsent.extend(sender.close())
         with write_transaction() as session:

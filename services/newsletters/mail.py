@@ -3,13 +3,14 @@
 The Markdown is rendered, sanitised, put in the publisher's mail layout and its CSS
 inlined once per campaign; the headers every recipient shares are folded once. Per
 recipient only the To, the Message-ID, the unsubscribe link (in the List-Unsubscribe
-header and in both parts) and the date are filled in, and the two parts encoded
-(quoted-printable, in C): no EmailMessage per mail.
+header and in both parts) and the date are filled in: the parts are quoted-printable
+already, around the places the link goes, and only the link is encoded per mail. No
+EmailMessage per mail.
 """
 
 import binascii
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
@@ -30,6 +31,20 @@ from services.newsletters import markdown_text
 LINK_PLACEHOLDER = "roster-recipient-unsubscribe-link"
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 _CRLF = b"\r\n"
+# A soft line break: nothing in the decoded text. Each piece of a part is encoded on its
+# own, between soft breaks, so no encoded line runs over 76 characters whatever the link.
+_SOFT_BREAK = b"=\r\n"
+
+
+def _quoted_printable(text: str) -> bytes:
+    """`text` (CRLF line ends) quoted-printable, with CRLF soft breaks: binascii writes a
+    bare LF in soft breaks of a text without line ends of its own."""
+    encoded = binascii.b2a_qp(text.encode(), istext=True)
+    return encoded if "\r\n" in text else encoded.replace(b"=\n", _SOFT_BREAK)
+
+
+def _encoded_pieces(parts: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(_quoted_printable(part) for part in parts)
 
 
 def message_id(campaign_id: int, subscriber_id: int) -> str:
@@ -89,14 +104,26 @@ class CampaignMail:
     text_parts: tuple[str, ...]  # split where each recipient's link goes
     html_parts: tuple[str, ...]
     boundary: bytes
+    text_pieces: tuple[bytes, ...] = field(init=False, repr=False)  # the parts, quoted-printable
+    html_pieces: tuple[bytes, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text_pieces", _encoded_pieces(self.text_parts))
+        object.__setattr__(self, "html_pieces", _encoded_pieces(self.html_parts))
 
     def bodies(self, unsubscribe_url: str) -> tuple[str, str]:
         return unsubscribe_url.join(self.text_parts), escape(unsubscribe_url).join(self.html_parts)
 
+    def encoded_bodies(self, unsubscribe_url: str) -> tuple[bytes, bytes]:
+        """bodies(), quoted-printable: the shared pieces encoded once, the link per mail."""
+        text_link = _SOFT_BREAK + _quoted_printable(unsubscribe_url) + _SOFT_BREAK
+        html_link = _SOFT_BREAK + _quoted_printable(escape(unsubscribe_url)) + _SOFT_BREAK
+        return text_link.join(self.text_pieces), html_link.join(self.html_pieces)
+
     def fill(self, recipient: Recipient) -> tuple[bytes, bool]:
         """The whole mail for one recipient, and whether it needs SMTPUTF8 (a mailbox name
         beyond ASCII)."""
-        text, html = self.bodies(recipient.unsubscribe_url)
+        text, html = self.encoded_bodies(recipient.unsubscribe_url)
         local_part, _, domain = ascii_domain(recipient.email).rpartition("@")
         address, name = f"{local_part}@{domain}", safe_display_name(recipient.name)
         smtputf8 = not local_part.isascii()
@@ -111,9 +138,9 @@ class CampaignMail:
         return b"".join((
             self.head, per_recipient.encode(), _CRLF,
             b"--", self.boundary, b"\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
-            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n", binascii.b2a_qp(text.encode(), istext=True),
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n", text,
             b"\r\n--", self.boundary, b"\r\nContent-Type: text/html; charset=\"utf-8\"\r\n"
-            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n", binascii.b2a_qp(html.encode(), istext=True),
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n", html,
             b"\r\n--", self.boundary, b"--\r\n",
         )), smtputf8
 

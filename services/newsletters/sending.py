@@ -1,20 +1,21 @@
 """A worker sending a campaign: batches of claimed recipients go out over several SMTP
-connections at once (CAMPAIGN_SMTP_CONNECTIONS), paced by the rate limit.
+connections at once (CAMPAIGN_SMTP_CONNECTIONS), paced by the rate limit all workers share.
 
-Each connection records its mail as sent before it sends the next, so a worker killed
-mid-send leaves at most one mail per connection sent but not recorded: those alone go
-again, with the same Message-ID. Recording is grouped: connections that finish at about
-the same time share one commit. Just before each mail goes, the reader's subscription is
-asked again, so an unsubscribe committed after the claim stops the mail.
+Recipients are handed to the connections a few at a time; just before, one statement asks
+whether each is still subscribed, so an unsubscribe committed after the claim stops the
+mail (the look is at most a few mails per connection ahead of the sending). A thread of
+its own records what was sent, every outcome waiting at that moment in one commit. A
+connection waits for its previous mail's record only before the final dot of its next
+mail, the moment the server takes it: so a worker killed mid-send leaves at most one mail
+per connection sent but not recorded, and those alone go again, with the same Message-ID.
 """
 
 import logging
-import queue
 import threading
-import time
+from collections import deque
 
 from flask import Flask, current_app
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
 
 from models import BounceKind
 from services.core import publication
@@ -23,91 +24,106 @@ from services.mail import bounces, refusals, verp
 from services.mail.mailer import ascii_domain, backend_for
 from services.newsletters import recipients
 from services.newsletters.mail import CampaignMail, Recipient, message_id
+from services.newsletters.pacing import RateLimiter
 from services.newsletters.recipients import Claimed, Outcome
 from services.subscriptions.subscriptions import unsubscribe_url
 
 log = logging.getLogger(__name__)
 
 
-class RateLimiter:
-    """At most `per_second` mails a second and `per_hour` an hour (0: no limit), spaced
-    evenly, so that the rate holds over any window, not only on average."""
-
-    def __init__(self, per_second: float, per_hour: float):
-        rates = [rate for rate in (per_second, per_hour / 3600) if rate > 0]
-        self.interval = 1 / min(rates) if rates else 0.0
-        self.next_slot = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self, stop: threading.Event) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            slot = max(time.monotonic(), self.next_slot)
-            self.next_slot = slot + self.interval
-        delay = slot - time.monotonic()
-        if delay > 0:
-            stop.wait(delay)
+class RecordingFailed(RuntimeError):
+    """The database took no record of the mails sent: stop sending."""
 
 
 class Recorder:
-    """Records outcomes on a connection of its own; record() returns once its outcome is
-    committed. Whoever arrives while no commit runs commits everything waiting.
+    """Records outcomes on a connection of its own, in a thread of its own. add() returns
+    at once with a ticket; wait(ticket) returns once that outcome is committed.
 
-    On PostgreSQL the commit does not wait for the disk: a worker that dies loses nothing
-    committed; only a crash of the database itself could lose the last few records (those
-    mails would go again, with the same Message-ID)."""
+    On PostgreSQL the connection is in autocommit, so that a group of mails all sent is one
+    UPDATE, one round trip (a group with anything else is wrapped in BEGIN … COMMIT); and
+    the commit does not wait for the disk: a worker that dies loses nothing committed; only
+    a crash of the database itself could lose the last few records (those mails would go
+    again, with the same Message-ID)."""
 
-    def __init__(self, connection: Connection):
-        self.connection = connection
-        self.postgresql = connection.dialect.name == "postgresql"
-        if self.postgresql:  # for this connection's session, until close(); one statement fewer a commit
-            with connection.begin():
-                connection.exec_driver_sql("SET synchronous_commit TO OFF")
-        self.condition = threading.Condition()
+    def __init__(self, app: Flask, engine: Engine):
+        self.app = app
+        self.postgresql = engine.dialect.name == "postgresql"
+        self.connection = engine.connect().execution_options(
+            **({"isolation_level": "AUTOCOMMIT"} if self.postgresql else {"sqlite_immediate": True}))
+        if self.postgresql:  # for this connection's session, until close()
+            with self.connection.begin():
+                self.connection.exec_driver_sql("SET synchronous_commit TO OFF")
+        # One lock, two conditions: the recording thread waits for work, senders for commits.
+        self.lock = threading.Lock()
+        self.work, self.done = threading.Condition(self.lock), threading.Condition(self.lock)
         self.waiting: list[Outcome] = []
-        self.filling = 0  # the group being filled
-        self.committed = -1  # the last group committed
-        self.writing = False
+        self.added = 0  # tickets handed out
+        self.committed = 0  # every ticket up to this one is committed
+        self.closing = False
         self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="campaign-record", daemon=True)
+        self.thread.start()
 
-    def record(self, outcome: Outcome) -> None:
-        with self.condition:
+    def add(self, outcome: Outcome) -> int:
+        with self.lock:
+            if self.failure is not None:
+                raise RecordingFailed("recording sent mail failed") from self.failure
             self.waiting.append(outcome)
-            mine = self.filling
-            while self.committed < mine:
+            self.added += 1
+            self.work.notify()
+            return self.added
+
+    def wait(self, ticket: int) -> None:
+        with self.lock:
+            while self.committed < ticket:
                 if self.failure is not None:
-                    raise RuntimeError("recording sent mail failed") from self.failure
-                if not self.writing:
-                    group, number = self.waiting, self.filling
-                    self.waiting, self.filling, self.writing = [], self.filling + 1, True
-                    break
-                self.condition.wait()
-            else:
-                return
-        try:
-            self._commit(group)
-        except BaseException as error:
-            with self.condition:
-                self.failure, self.writing = error, False
-                self.condition.notify_all()
-            raise
-        with self.condition:
-            self.committed, self.writing = number, False
-            self.condition.notify_all()
+                    raise RecordingFailed("recording sent mail failed") from self.failure
+                self.done.wait()
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            while True:
+                with self.lock:
+                    while not self.waiting and not self.closing:
+                        self.work.wait()
+                    if not self.waiting:
+                        return
+                    group, self.waiting, upto = self.waiting, [], self.added
+                try:
+                    self._commit(group)
+                except BaseException as error:
+                    log.exception("recording sent campaign mail failed")
+                    with self.lock:
+                        self.failure = error
+                        self.done.notify_all()
+                    return
+                with self.lock:
+                    self.committed = upto
+                    self.done.notify_all()
 
     def _commit(self, group: list[Outcome]) -> None:
         with self.connection.begin():
+            if self.postgresql and any(outcome.error is not None for outcome in group):
+                self.connection.exec_driver_sql("BEGIN")  # several statements: commit them together
             recipients.record(self.connection, group)
             for outcome in group:
                 if outcome.bounce is not None:
                     bounces.record(self.connection, outcome.bounce)
 
     def close(self) -> None:
-        if self.postgresql and not self.connection.invalidated:
-            with self.connection.begin():
-                self.connection.exec_driver_sql("RESET synchronous_commit")
-        self.connection.close()
+        """Commit what is waiting, then end; raises if anything went unrecorded."""
+        with self.lock:
+            self.closing = True
+            self.work.notify()
+        self.thread.join()
+        try:
+            if self.postgresql and not self.connection.invalidated:
+                with self.connection.begin():
+                    self.connection.exec_driver_sql("RESET synchronous_commit")
+        finally:
+            self.connection.close()
+        if self.failure is not None:
+            raise RecordingFailed("recording sent mail failed") from self.failure
 
 
 class CampaignSender:
@@ -117,38 +133,69 @@ class CampaignSender:
         config = app.config
         self.app, self.mail, self.list_id, self.stop = app, mail, list_id, stop
         self.connections = config["CAMPAIGN_SMTP_CONNECTIONS"]
-        self.limiter = app.extensions.setdefault("roster.campaign_rate", RateLimiter(
-            config["CAMPAIGN_RATE_PER_SECOND"], config["CAMPAIGN_RATE_PER_HOUR"]))
-        self.items: queue.Queue[Claimed | None] = queue.Queue(maxsize=2 * self.connections)
+        self.group_size = 2 * self.connections  # handed out, and looked at, together
+        self.limiter = RateLimiter(config["CAMPAIGN_RATE_PER_SECOND"], config["CAMPAIGN_RATE_PER_HOUR"])
+        self.handed_out: deque[Claimed | None] = deque()
+        # One lock, two conditions: connections wait for mail to send, the hand-out for room.
+        self.hand_lock = threading.Lock()
+        self.ready, self.room = threading.Condition(self.hand_lock), threading.Condition(self.hand_lock)
         self.halt = threading.Event()  # paused, cancelled or stopping: hand nothing more out
         self.unsent: list[int] = []
         self.sent = 0
         self.lock = threading.Lock()
         engine = database_engine()
-        # The look before each mail reads the latest commits: on PostgreSQL in autocommit (no
+        # The look before the mails go reads the latest commits: on PostgreSQL in autocommit (no
         # BEGIN or ROLLBACK around it), on SQLite in a read transaction ended after each look.
-        self.check_connection = engine.connect()
+        self.look_connection = engine.connect()
         if engine.dialect.name == "postgresql":
-            self.check_connection = self.check_connection.execution_options(isolation_level="AUTOCOMMIT")
-        self.check_lock = threading.Lock()
-        self.recorder = Recorder(engine.connect().execution_options(sqlite_immediate=True))
+            self.look_connection = self.look_connection.execution_options(isolation_level="AUTOCOMMIT")
+        self.recorder = Recorder(app, engine)
         self.threads = [threading.Thread(target=self._connection_loop, name=f"campaign-smtp-{n}", daemon=True)
                         for n in range(self.connections)]
         for thread in self.threads:
             thread.start()
 
-    def put(self, item: Claimed) -> None:
-        self.items.put(item)
+    def hand_out(self, items: list[Claimed]) -> None:
+        """Once the connections have little left to send, look at `items` and hand those
+        still subscribed to them; the others are recorded as skipped."""
+        with self.hand_lock:
+            while len(self.handed_out) > self.connections:
+                self.room.wait()
+        try:
+            receiving = recipients.receiving_now(self.look_connection, self.list_id,
+                                                 [item.subscriber_id for item in items])
+        finally:
+            self.look_connection.rollback()  # the next look sees the latest commits
+        for item in items:
+            if item.subscriber_id not in receiving:
+                self.recorder.add(Outcome(item.id, item.attempts, recipients.NOT_SUBSCRIBED, permanent=True,
+                                          skipped=True))
+        with self.hand_lock:
+            handed = [item for item in items if item.subscriber_id in receiving]
+            self.handed_out.extend(handed)
+            self.ready.notify(len(handed))
 
     def close(self) -> list[int]:
         """Wait for the mails handed out; return the claimed ids that were not sent."""
-        for _ in self.threads:
-            self.items.put(None)
+        with self.hand_lock:
+            self.handed_out.extend([None] * len(self.threads))
+            self.ready.notify_all()
         for thread in self.threads:
             thread.join()
-        self.recorder.close()
-        self.check_connection.close()
+        try:
+            self.recorder.close()
+        finally:
+            self.look_connection.close()
         return self.unsent
+
+    def _next(self) -> Claimed | None:
+        with self.hand_lock:
+            while not self.handed_out:
+                self.ready.wait()
+            item = self.handed_out.popleft()
+            if len(self.handed_out) <= self.connections:
+                self.room.notify()
+            return item
 
     def _connection_loop(self) -> None:
         try:
@@ -161,32 +208,27 @@ class CampaignSender:
 
     def _send_items(self, backend) -> None:
         """Until told to end; once halted, what is handed out is kept back, unsent."""
-        while (item := self.items.get()) is not None:
+        previous = 0  # the ticket of this connection's last mail
+        while (item := self._next()) is not None:
             if backend is None or self.halt.is_set() or self.stop.is_set():
                 with self.lock:
                     self.unsent.append(item.id)
                 continue
-            self.recorder.record(self._send(backend, item))
+            previous = self.recorder.add(self._send(backend, item, previous))
             with self.lock:
                 self.sent += 1
 
-    def _still_receiving(self, item: Claimed) -> bool:
-        with self.check_lock:
-            try:
-                return recipients.receiving_now(self.check_connection, self.list_id, item.subscriber_id)
-            finally:
-                self.check_connection.rollback()  # the next look sees the latest commits
-
-    def _send(self, backend, item: Claimed) -> Outcome:
+    def _send(self, backend, item: Claimed, previous: int) -> Outcome:
         self.limiter.wait(self.stop)
-        if not self._still_receiving(item):
-            return Outcome(item.id, item.attempts, recipients.NOT_SUBSCRIBED, permanent=True, skipped=True)
         try:
             data, smtputf8 = self.mail.fill(Recipient(
                 item.subscriber_id, item.email, item.name,
                 unsubscribe_url(item.subscriber_id, item.link_key, self.list_id)))
             envelope_sender = verp.envelope_sender(verp.CAMPAIGN_RECIPIENT, item.id) or self.mail.envelope_sender
-            backend.send_raw(envelope_sender, ascii_domain(item.email), data, smtputf8=smtputf8)
+            backend.send_raw(envelope_sender, ascii_domain(item.email), data, smtputf8=smtputf8,
+                             before_end=lambda: self.recorder.wait(previous))
+        except RecordingFailed:
+            raise
         except Exception as error:  # retried, or given up if refused for good
             log.warning("campaign %s to recipient %s failed: %s", self.mail.campaign_id, item.id, error)
             return self._failure(item, error)
