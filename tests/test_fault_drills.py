@@ -70,15 +70,23 @@ def test_database_outage_during_a_post_answers_503_and_writes_nothing(app, datab
     assert stored_rows() == before
 
 
-@pytest.mark.parametrize("reply", ["451 4.7.1 greylisted, try later", "550 5.1.1 mailbox unavailable"])
-def test_smtp_refusals_retry_then_fail_with_the_error_kept(app, newsletter, origin, smtp_sink, reply):
+def test_a_temporary_smtp_refusal_is_retried_then_fails_with_the_error_kept(app, newsletter, origin, smtp_sink):
     app.config["OUTBOX_MAX_ATTEMPTS"] = 3
-    smtp_sink.reply_with = reply
+    smtp_sink.reply_with = "451 4.7.1 greylisted, try later"
     subscriptions.subscribe("refused@example.com", "", origin)
     results = [drain() for _ in range(3)]
     assert [r.failed_attempts for r in results] == [1, 1, 1] and results[-1].gave_up == 1
     [row] = outbox_rows()
-    assert row.status == OutboxStatus.FAILED and reply.split()[0] in row.last_error
+    assert row.status == OutboxStatus.FAILED and "451" in row.last_error
+
+
+def test_a_permanent_smtp_refusal_fails_at_once_with_the_reply_kept(app, newsletter, origin, smtp_sink):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 3
+    smtp_sink.reply_with = "550 5.1.1 mailbox unavailable"
+    subscriptions.subscribe("refused@example.com", "", origin)
+    assert [drain().failed_attempts for _ in range(3)] == [1, 0, 0]  # no retry of a 5xx
+    [row] = outbox_rows()
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 1) and "550 5.1.1" in row.last_error
 
 
 def test_smtp_timeout_retries_then_fails_with_the_error_kept(app, newsletter, origin):
