@@ -124,7 +124,8 @@ def _plain_domain(domain: str) -> str | None:
     return normal if normal == domain.lower() else None
 
 
-def clean_text(raw: str | None, *, field: str, label: str | LazyString, max_length: int, multiline: bool = False) -> str:
+def clean_text(raw: str | None, *, field: str, label: str | LazyString, max_length: int,
+               multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", (raw or "").strip())
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")

@@ -8,7 +8,7 @@ import io
 import os
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter
@@ -174,7 +174,7 @@ def records(part: Part) -> Iterator[Record | tuple[int, str]]:
         yield Record(part.name, line, *values)
 
 
-def _rows(part: Part) -> Iterator[tuple[int, list[str]]]:
+def _rows(part: Part) -> Generator[tuple[int, list[str]], None, None]:
     """Rows after the header, with their line numbers; malformed text raises InvalidInput."""
     line = 1
     try:

@@ -124,7 +124,7 @@ def dry_run(path: str, *, column_map: dict[str, str] | None = None, name: str | 
                 if len(batch) == BATCH_ROWS:
                     _count_present(report, list_id, batch)
                     batch = []
-    if batch:
+    if batch and list_id is not None:
         _count_present(report, list_id, batch)
     read_session().rollback()  # the worker holds no read transaction open
     return report
@@ -136,8 +136,8 @@ def _count_present(report: DryRunReport, list_id: int, keys: list[str]) -> None:
     twice: remembering every address of a large file would cost more than it tells."""
     unique = set(keys)
     present = on_list(read_session(), list_id, unique)
-    report.already_present += len(keys) - len(unique) + len(present)
-    report.new_addresses += len(unique) - len(present)
+    report.already_present = (report.already_present or 0) + len(keys) - len(unique) + len(present)
+    report.new_addresses = (report.new_addresses or 0) + len(unique) - len(present)
 
 
 def upload_dir() -> Path:

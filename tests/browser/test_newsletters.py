@@ -10,7 +10,8 @@ from services.worker.runner import Worker
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_accessibility import blocking_violations
 
-BODY = "# Ministers meet again\n\nRead **the analysis** [here](https://news.example/analysis).\n\n> A quote.\n\n- one\n- two"
+BODY = ("# Ministers meet again\n\nRead **the analysis** [here](https://news.example/analysis).\n\n"
+        "> A quote.\n\n- one\n- two")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
