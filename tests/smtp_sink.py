@@ -30,6 +30,13 @@ class SMTPSink:
         self.delay_seconds = 0.0  # a slow server, for drills that interrupt a batch
         # Recipients refused at RCPT TO, by lower-cased address: the reply ("550 5.1.1 ...").
         self.refuse: dict[str, str] = {}
+        self.pipelining = False  # whether EHLO offers PIPELINING (RFC 2920), as most relays do
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")  # before the last line, "250 HELP"
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if reply := self.refuse.get(address.lower()):

@@ -1,6 +1,7 @@
 """Sending a campaign through the worker into a real SMTP sink: who gets it, exactly once,
 however many workers share it; an unsubscribe during sending; the rate limit."""
 
+import re
 import threading
 import time
 from collections import Counter
@@ -15,6 +16,7 @@ from services.newsletters import campaigns, delivery
 from services.privacy import privacy
 from services.subscriptions import subscriptions
 from services.worker.runner import Worker
+from tests.newsletters.test_worker_killed import flask_worker
 
 
 def send_now(app, campaign_id: int):
@@ -138,7 +140,6 @@ def test_paused_sends_nothing_until_resumed_and_cancelled_sends_no_more(
 def test_the_rate_limit_holds(app, newsletter, readers, make_campaign, smtp_sink):
     readers(newsletter, 41)
     app.config.update(CAMPAIGN_RATE_PER_SECOND=20, CAMPAIGN_SMTP_CONNECTIONS=4)
-    app.extensions.pop("roster.campaign_rate", None)
     campaign_id = make_campaign(newsletter)
     start(app, campaign_id)
     started = time.monotonic()
@@ -161,3 +162,22 @@ def test_an_erased_reader_is_not_mailed_though_queued(app, newsletter, readers, 
     db.session.commit()
     Worker(app).run_once()
     assert addresses(smtp_sink.wait_for(1)) == ["reader2@example.com"]
+
+
+def test_two_worker_processes_hold_one_rate_limit_together(app, database_url, newsletter, readers, make_campaign,
+                                                            smtp_sink):
+    """A relay's quota is one, however many workers send through it: the limit is shared."""
+    readers(newsletter, 61)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    workers = [flask_worker(database_url, smtp_sink.port, "--once", CAMPAIGN_RATE_PER_SECOND="20",
+                            CAMPAIGN_LEASE_SECONDS="300") for _ in range(2)]
+    outputs = [worker.communicate(timeout=60) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    sent_by_each = [int(re.search(r"(\d+) newsletter mails", out).group(1)) for out, _ in outputs]
+    assert sum(sent_by_each) == 61 and all(sent_by_each), sent_by_each  # both took part
+    db.session.rollback()
+    times = sorted(db.session.scalars(select(CampaignRecipient.sent_at)))
+    rate = (len(times) - 1) / (times[-1] - times[0]).total_seconds()
+    assert abs(rate - 20) <= 20 * 0.05, rate
+    assert len(smtp_sink.wait_for(61)) == 61

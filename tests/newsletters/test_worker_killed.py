@@ -20,12 +20,13 @@ CONNECTIONS = 3
 READERS = 80
 
 
-def flask_worker(database_url: str, smtp_port: int, *args: str) -> subprocess.Popen:
+def flask_worker(database_url: str, smtp_port: int, *args: str, **settings: str) -> subprocess.Popen:
+    """A `flask worker` process; `settings` override its environment."""
     env = {**os.environ, "APP_ENV": "testing", "TEST_DATABASE_URL": database_url, "MAIL_SERVER": "127.0.0.1",
            "MAIL_PORT": str(smtp_port), "WORKER_POLL_SECONDS": "0.1", "CAMPAIGN_LEASE_SECONDS": "1",
-           "CAMPAIGN_SMTP_CONNECTIONS": str(CONNECTIONS), "CAMPAIGN_BATCH_SIZE": "10"}
+           "CAMPAIGN_SMTP_CONNECTIONS": str(CONNECTIONS), "CAMPAIGN_BATCH_SIZE": "10", **settings}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_a_worker_killed_mid_campaign_leaves_the_rest_to_the_next(
@@ -40,13 +41,12 @@ def test_a_worker_killed_mid_campaign_leaves_the_rest_to_the_next(
         smtp_sink.wait_for(12, timeout=60)
     finally:
         doomed.send_signal(signal.SIGKILL)
-        doomed.wait(timeout=10)
-        doomed.stderr.close()
+        doomed.communicate(timeout=10)
     assert len(smtp_sink.messages) < READERS
 
     rescuer = flask_worker(database_url, smtp_sink.port, "--once")
-    assert rescuer.wait(timeout=60) == 0, rescuer.stderr.read().decode()
-    rescuer.stderr.close()
+    _, errors = rescuer.communicate(timeout=60)
+    assert rescuer.returncode == 0, errors
 
     expected = {mail.message_id(campaign_id, subscriber_id) for subscriber_id in ids}
     received = Counter(message["Message-ID"] for message in smtp_sink.messages)
