@@ -3,7 +3,8 @@ connections at once (CAMPAIGN_SMTP_CONNECTIONS), paced by the rate limit all wor
 
 Recipients are handed to the connections a few at a time; just before, one statement asks
 whether each is still subscribed, so an unsubscribe committed after the claim stops the
-mail (the look is at most a few mails per connection ahead of the sending). A thread of
+mail. The look is at most a few mails per connection ahead of the sending; a mail that
+waited longer (a rate limit, a slow relay) is looked at again on its own. A thread of
 its own records what was sent, every outcome waiting at that moment in one commit. A
 connection waits for its previous mail's record only before the final dot of its next
 mail, the moment the server takes it: so a worker killed mid-send leaves at most one mail
@@ -12,10 +13,11 @@ per connection sent but not recorded, and those alone go again, with the same Me
 
 import logging
 import threading
+import time
 from collections import deque
 
 from flask import Flask, current_app
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from models import BounceKind
 from services.core import publication
@@ -29,6 +31,8 @@ from services.newsletters.recipients import Claimed, Outcome
 from services.subscriptions.subscriptions import unsubscribe_url
 
 log = logging.getLogger(__name__)
+# A look older than this when its mail is about to go is taken again, for that mail alone.
+LOOK_SECONDS = 1.0
 
 
 class RecordingFailed(RuntimeError):
@@ -135,7 +139,7 @@ class CampaignSender:
         self.connections = config["CAMPAIGN_SMTP_CONNECTIONS"]
         self.group_size = 2 * self.connections  # handed out, and looked at, together
         self.limiter = RateLimiter(config["CAMPAIGN_RATE_PER_SECOND"], config["CAMPAIGN_RATE_PER_HOUR"])
-        self.handed_out: deque[Claimed | None] = deque()
+        self.handed_out: deque[tuple[Claimed, float] | None] = deque()  # and when it was looked at
         # One lock, two conditions: connections wait for mail to send, the hand-out for room.
         self.hand_lock = threading.Lock()
         self.ready, self.room = threading.Condition(self.hand_lock), threading.Condition(self.hand_lock)
@@ -147,8 +151,11 @@ class CampaignSender:
         # The look before the mails go reads the latest commits: on PostgreSQL in autocommit (no
         # BEGIN or ROLLBACK around it), on SQLite in a read transaction ended after each look.
         self.look_connection = engine.connect()
+        self.second_look_connection = engine.connect()
         if engine.dialect.name == "postgresql":
             self.look_connection = self.look_connection.execution_options(isolation_level="AUTOCOMMIT")
+            self.second_look_connection = self.second_look_connection.execution_options(isolation_level="AUTOCOMMIT")
+        self.second_look_lock = threading.Lock()
         self.recorder = Recorder(app, engine)
         self.threads = [threading.Thread(target=self._connection_loop, name=f"campaign-smtp-{n}", daemon=True)
                         for n in range(self.connections)]
@@ -161,17 +168,14 @@ class CampaignSender:
         with self.hand_lock:
             while len(self.handed_out) > self.connections:
                 self.room.wait()
-        try:
-            receiving = recipients.receiving_now(self.look_connection, self.list_id,
-                                                 [item.subscriber_id for item in items])
-        finally:
-            self.look_connection.rollback()  # the next look sees the latest commits
+        receiving = self._look(self.look_connection, items)
+        looked_at = time.monotonic()
         for item in items:
             if item.subscriber_id not in receiving:
                 self.recorder.add(Outcome(item.id, item.attempts, recipients.NOT_SUBSCRIBED, permanent=True,
                                           skipped=True))
         with self.hand_lock:
-            handed = [item for item in items if item.subscriber_id in receiving]
+            handed = [(item, looked_at) for item in items if item.subscriber_id in receiving]
             self.handed_out.extend(handed)
             self.ready.notify(len(handed))
 
@@ -186,9 +190,17 @@ class CampaignSender:
             self.recorder.close()
         finally:
             self.look_connection.close()
+            self.second_look_connection.close()
         return self.unsent
 
-    def _next(self) -> Claimed | None:
+    def _look(self, connection: Connection, items: list[Claimed]) -> set[int]:
+        """Which of the items' subscribers still receive the list."""
+        try:
+            return recipients.receiving_now(connection, self.list_id, [item.subscriber_id for item in items])
+        finally:
+            connection.rollback()  # the next look sees the latest commits
+
+    def _next(self) -> tuple[Claimed, float] | None:
         with self.hand_lock:
             while not self.handed_out:
                 self.ready.wait()
@@ -209,17 +221,23 @@ class CampaignSender:
     def _send_items(self, backend) -> None:
         """Until told to end; once halted, what is handed out is kept back, unsent."""
         previous = 0  # the ticket of this connection's last mail
-        while (item := self._next()) is not None:
+        while (handed := self._next()) is not None:
+            item, looked_at = handed
             if backend is None or self.halt.is_set() or self.stop.is_set():
                 with self.lock:
                     self.unsent.append(item.id)
                 continue
-            previous = self.recorder.add(self._send(backend, item, previous))
+            previous = self.recorder.add(self._send(backend, item, looked_at, previous))
             with self.lock:
                 self.sent += 1
 
-    def _send(self, backend, item: Claimed, previous: int) -> Outcome:
+    def _send(self, backend, item: Claimed, looked_at: float, previous: int) -> Outcome:
         self.limiter.wait(self.stop)
+        if time.monotonic() - looked_at > LOOK_SECONDS:
+            with self.second_look_lock:
+                receiving = self._look(self.second_look_connection, [item])
+            if item.subscriber_id not in receiving:
+                return Outcome(item.id, item.attempts, recipients.NOT_SUBSCRIBED, permanent=True, skipped=True)
         try:
             data, smtputf8 = self.mail.fill(Recipient(
                 item.subscriber_id, item.email, item.name,

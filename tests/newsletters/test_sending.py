@@ -181,3 +181,25 @@ def test_two_worker_processes_hold_one_rate_limit_together(app, database_url, ne
     rate = (len(times) - 1) / (times[-1] - times[0]).total_seconds()
     assert abs(rate - 20) <= 20 * 0.05, rate
     assert len(smtp_sink.wait_for(61)) == 61
+
+
+def test_a_reader_who_unsubscribes_while_a_slowly_paced_mail_waits_gets_nothing(
+        app, newsletter, readers, make_campaign, smtp_sink, origin):
+    """Under a rate limit a mail can wait a while after the look that handed it out: one
+    that waited over LOOK_SECONDS is looked at again just before it goes."""
+    ids = readers(newsletter, 4)
+    app.config.update(CAMPAIGN_RATE_PER_SECOND=2, CAMPAIGN_SMTP_CONNECTIONS=1, CAMPAIGN_BATCH_SIZE=4)
+    last = db.session.get(Subscriber, ids[-1])
+    token_url = subscriptions.unsubscribe_url(last.id, last.link_key, newsletter.id)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    sender = threading.Thread(target=lambda: app.app_context().push() or delivery.send_campaign(
+        app, campaign_id, threading.Event()))
+    sender.start()
+    smtp_sink.wait_for(1)  # by now the last reader's mail is handed out, due 1.5 s after the first
+    subscriptions.unsubscribe(token_url.rsplit("/", 1)[1], origin)
+    sender.join()
+    assert addresses(smtp_sink.messages) == ["reader0@example.com", "reader1@example.com", "reader2@example.com"]
+    db.session.rollback()
+    row = db.session.scalar(select(CampaignRecipient).where(CampaignRecipient.subscriber_id == last.id))
+    assert row.status == RecipientStatus.SKIPPED
