@@ -52,7 +52,7 @@ bench: install
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output --project Roster \
 		-w 100 -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -w 100 --no-location
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -w 100
 	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
