@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from services.core.validation import FULL_NAME_MAX_LENGTH
 
@@ -25,6 +25,24 @@ class AddressForm(FlaskForm):
         return bool(self.website.data)
 
 
+class ListSlugsField(HiddenField):
+    """The lists a sign-up asks for, by slug, each once: a one-list form's hidden field, or
+    the public lists ticked (each ticked box posts one `list`)."""
+
+    def process_data(self, value):
+        self.data = self._slugs([value] if isinstance(value, str) else value or [])
+
+    def process_formdata(self, valuelist):
+        self.data = self._slugs(valuelist)
+
+    def _value(self):
+        return self.data[0] if self.data else ""
+
+    @staticmethod
+    def _slugs(values) -> list[str]:
+        return list(dict.fromkeys(value for value in values if value))
+
+
 class SubscribeForm(AddressForm):
     full_name = StringField(_l("Full Name"), validators=[
         Length(max=FULL_NAME_MAX_LENGTH,
@@ -32,6 +50,23 @@ class SubscribeForm(AddressForm):
     ])
     list = HiddenField()
     source = HiddenField()
+
+
+class HostedSubscribeForm(SubscribeForm):
+    """The form on our own page, which may offer several public lists to tick."""
+
+    list = ListSlugsField()
+    # Posted by the form that offers public lists as boxes, where none ticked is a mistake; a
+    # one-list form leaves `list` empty for the default list.
+    lists_offered = HiddenField()
+
+    def named_list(self) -> str | None:
+        """The one list the form is for, if it names one (a form of boxes names none)."""
+        return self.list.data[0] if len(self.list.data) == 1 and not self.lists_offered.data else None
+
+    def validate_list(self, field):
+        if self.lists_offered.data and not field.data:
+            raise ValidationError(_l("Choose at least one newsletter."))
 
 
 class EraseForm(FlaskForm):

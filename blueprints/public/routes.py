@@ -8,7 +8,7 @@ from blueprints.errors import status_of
 from blueprints.form_errors import show_error
 from blueprints.limits import address_post_limit, address_rate_key, public_post_limit
 from blueprints.public import bp
-from blueprints.public.forms import SubscribeForm
+from blueprints.public.forms import HostedSubscribeForm, SubscribeForm
 from blueprints.requests import consent_origin, wording_shown
 from extensions import csrf, limiter
 from services.core.errors import InvalidInput, InvalidToken
@@ -28,7 +28,7 @@ def index():
 @limiter.limit(public_post_limit, methods=["POST"])
 @limiter.limit(address_post_limit, methods=["POST"], key_func=address_rate_key)
 def subscribe():
-    form = SubscribeForm(list=request.args.get("list", ""), source=request.args.get("source", ""))
+    form = HostedSubscribeForm(list=request.args.get("list", ""), source=request.args.get("source", ""))
     wording_version, wording = wording_shown(CURRENT_SUBSCRIBE_WORDING)
     if form.validate_on_submit():
         # The next page repeats the address, so a typo shows; the same for every address.
@@ -36,18 +36,19 @@ def subscribe():
         session[SIGNUP_ARTICLE] = form.source.data if cross_origin.is_article(form.source.data) else None
         if form.filled_by_bot():
             return redirect(url_for(".check_inbox"), 303)
+        chosen = form.list.data
         try:
             subscriptions.subscribe(
                 form.email.data, form.full_name.data,
                 consent_origin("hosted", wording_version=wording_version, source_url=form.source.data or None),
-                list_slug=form.list.data or None, language=current_language(),
+                list_slug=chosen[0] if chosen else None, more_list_slugs=chosen[1:], language=current_language(),
             )
         except InvalidInput as error:
             show_error(form, error)
         else:
             return redirect(url_for(".check_inbox"), 303)
     status = 400 if form.errors else 200
-    named, choices = subscriptions.offered_lists(read_session(), form.list.data)
+    named, choices = subscriptions.offered_lists(read_session(), form.named_list())
     return render_template("public/subscribe.html", form=form, named=named, choices=choices,
                            wording=wording), status
 

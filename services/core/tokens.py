@@ -1,6 +1,7 @@
 """Signed, purpose-bound, expiring tokens for the links we mail."""
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -59,10 +60,15 @@ def read_token(purpose: Purpose, token: str, max_age: int | None = None) -> tupl
 NO_LONGER_VALID = lazy_gettext("This link is no longer valid.")
 
 
-def make_row_token(purpose: Purpose, row_id: int, link_key: str, **extra: int) -> str:
+def make_row_token(purpose: Purpose, row_id: int, link_key: str, *,
+                   more_rows: Sequence[tuple[int, str]] = (), **extra: int) -> str:
     """A link to one row: its id and its link key (models/base.py link_key_column), and
-    any further ids the link needs (short names keep the URL short)."""
-    return make_token(purpose, {"i": row_id, "k": link_key, **extra})
+    any further ids the link needs (short names keep the URL short). `more_rows`: further
+    rows of the same kind that the one link acts on, each by its id and link key."""
+    payload: dict[str, Any] = {"i": row_id, "k": link_key, **extra}
+    if more_rows:
+        payload["r"] = [[more_id, more_key] for more_id, more_key in more_rows]
+    return make_token(purpose, payload)
 
 
 class KeyedRow(Protocol):
@@ -90,6 +96,16 @@ class RowLink:
         ):
             raise InvalidToken(NO_LONGER_VALID)
         return row
+
+    def rows(self) -> list["RowLink"]:
+        """Every row the link names: its own, then any `more_rows` it was made with."""
+        more = self.payload.get("r", [])
+        if not isinstance(more, list) or not all(
+            isinstance(row, list) and len(row) == 2 and isinstance(row[0], int) and isinstance(row[1], str)
+            and row[1] for row in more
+        ):
+            raise InvalidToken(NO_LONGER_VALID)
+        return [self, *(RowLink(row_id, link_key, self.issued_at, {}) for row_id, link_key in more)]
 
 
 def read_row_token(purpose: Purpose, token: str, max_age: int | None = None) -> RowLink:

@@ -4,10 +4,12 @@ Every public answer is the same whatever the address's state; what differs is
 only the mail the address's owner receives (and at most one per window).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import NamedTuple
 
+from babel.lists import format_list
 from flask import current_app
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import Connection, select
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from models import ConsentAction, MailingList, Subscriber, Subscription, SubscriptionStatus
 from models.base import new_link_key, utcnow
 from services.core.errors import InvalidInput, InvalidToken, SignupsClosed
-from services.core.languages import in_language, shipped
+from services.core.languages import formatting_locale, in_language, shipped
 from services.core.links import external_url
 from services.core.tokens import NO_LONGER_VALID, Purpose, RowLink, issued_before, make_row_token, read_row_token
 from services.core.transactions import Executor, read_session, write_connection, write_transaction
@@ -28,7 +30,7 @@ from services.subscriptions.consent import ConsentOrigin
 
 @dataclass(frozen=True)
 class ConfirmOutcome:
-    list_name: str
+    list_name: str  # every list the link confirmed, as one phrase
     already_confirmed: bool
 
 
@@ -86,8 +88,9 @@ def _upsert_subscription(connection: Connection, subscriber, list_slug: str | No
     return found
 
 
-def confirm_url(subscription_id: int, subscription_key: str) -> str:
-    token = make_row_token(Purpose.CONFIRM_SUBSCRIPTION, subscription_id, subscription_key)
+def confirm_url(subscription_id: int, subscription_key: str, more: Sequence[tuple[int, str]] = ()) -> str:
+    """Confirms the subscription, and the `more` subscriptions (id, link key) asked for with it."""
+    token = make_row_token(Purpose.CONFIRM_SUBSCRIPTION, subscription_id, subscription_key, more_rows=more)
     return external_url("public.confirm", token=token)
 
 
@@ -103,31 +106,53 @@ def subscribe(
     origin: ConsentOrigin,
     *,
     list_slug: str | None = None,
+    more_list_slugs: Sequence[str] = (),
     language: str | None = None,
 ) -> None:
-    """Request a subscription. Returns nothing: callers must answer alike for every address.
-    `language` is the one the reader signs up in: their mail is in it (None: the list's).
+    """Request a subscription to `list_slug` (None: the default list) and to the public
+    `more_list_slugs` chosen with it: one mail covers them all. Returns nothing: callers must
+    answer alike for every address. `language` is the one the reader signs up in: their mail
+    is in it (None: the list's).
 
     The hot path of every signup form, so it is a handful of Core statements."""
     email = normalise_email(
         raw_email, check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"]
     )
     full_name = clean_full_name(raw_full_name)
-    if list_slug and not storable(list_slug):
+    if not all(storable(slug) for slug in (list_slug or "", *more_list_slugs)):
         raise InvalidInput("list", str(NO_SUCH_LIST))
     with write_connection() as connection:
         now = utcnow()  # inside the transaction: one time for its rows and the throttle's window
         subscriber = _upsert_subscriber(connection, email, full_name, now)
         subscription = _upsert_subscription(connection, subscriber, list_slug, origin, now, shipped(language))
-        confirmed = subscription.status == SubscriptionStatus.CONFIRMED.value
-        if not confirmed:
+        chosen = {subscription.id: subscription}
+        for slug in more_list_slugs:
+            more = _upsert_subscription(connection, subscriber, slug, origin, now, shipped(language))
+            chosen.setdefault(more.id, more)
+        pending = [row for row in chosen.values() if row.status != SubscriptionStatus.CONFIRMED.value]
+        for row in pending:
             consent.record(connection, ConsentAction.SUBSCRIBE_REQUESTED, origin,
-                           subscriber_id=subscriber.id, list_id=subscription.list_id)
+                           subscriber_id=subscriber.id, list_id=row.list_id)
+        # The confirmation names only what awaits it; "already subscribed" only when nothing does.
+        first, *others = pending or list(chosen.values())
         send_opt_in_mail(connection, OptInMail(
-            subscription.id, subscription.link_key, confirmed, subscriber.id, subscriber.link_key, subscriber.email,
-            subscriber.full_name, subscription.list_id, subscription.list_name, subscriber.suppressed_at is not None,
-            subscription.mail_language),
+            first.id, first.link_key, not pending, subscriber.id, subscriber.link_key, subscriber.email,
+            subscriber.full_name, first.list_id, first.list_name, subscriber.suppressed_at is not None,
+            first.mail_language, tuple(MoreList(row.id, row.link_key, row.list_name) for row in others)),
             opt_in_throttle.Reading(subscription.opt_in_mails_in_a_day, subscription.latest_opt_in_mail, now))
+
+
+def names_of_lists(names: Sequence[str]) -> str:
+    """Lists' names as the current language writes a list ("A, B and C")."""
+    return names[0] if len(names) == 1 else format_list(list(names), locale=formatting_locale())
+
+
+class MoreList(NamedTuple):
+    """A further list one opt-in mail covers: its subscription and the list's name."""
+
+    subscription_id: int
+    subscription_key: str
+    list_name: str
 
 
 @dataclass(frozen=True)
@@ -145,6 +170,12 @@ class OptInMail:
     list_name: str
     suppressed: bool
     language: str | None
+    more_lists: tuple[MoreList, ...] = ()
+
+    @property
+    def list_names(self) -> str:
+        """Every list the mail covers, as one phrase."""
+        return names_of_lists([self.list_name, *(more.list_name for more in self.more_lists)])
 
     @classmethod
     def of(cls, subscription: Subscription) -> "OptInMail":
@@ -169,10 +200,12 @@ def send_opt_in_mail(session: Executor, mail: OptInMail, reading: opt_in_throttl
 def _enqueue_opt_in_mail(session: Executor, mail: OptInMail, leave_url: str) -> bool:
     if mail.confirmed:
         template = "already_subscribed"
-        subject = gettext("You're already subscribed to %(list)s", list=mail.list_name)
+        subject = gettext("You're already subscribed to %(list)s", list=mail.list_names)
     else:
         template = "confirm_subscription"
-        subject = gettext("Please confirm your subscription to %(list)s", list=mail.list_name)
+        subject = gettext("Please confirm your subscription to %(list)s", list=mail.list_names)
+    confirm = confirm_url(mail.subscription_id, mail.subscription_key,
+                          [(more.subscription_id, more.subscription_key) for more in mail.more_lists])
     return outbox.enqueue(
         session,
         template=template,
@@ -181,8 +214,7 @@ def _enqueue_opt_in_mail(session: Executor, mail: OptInMail, leave_url: str) -> 
         recipient=mail.email,
         recipient_name=mail.full_name,
         unsubscribe_url=leave_url,
-        context={"list_name": mail.list_name, "confirm_url": confirm_url(mail.subscription_id, mail.subscription_key),
-                 "preferences_url": leave_url},
+        context={"list_name": mail.list_names, "confirm_url": confirm, "preferences_url": leave_url},
         suppression_checked=True,
     )
 
@@ -191,31 +223,45 @@ def _confirm_link(token: str) -> RowLink:
     return read_row_token(Purpose.CONFIRM_SUBSCRIPTION, token, max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
 
 
+def _named_subscriptions(session: Session, link: RowLink, *, lock: bool = False) -> list[Subscription]:
+    """The subscriptions a confirm link names that are still the rows it was issued for (one
+    of several lists may have gone since), locked in id order; InvalidToken if none is."""
+    found = []
+    for row in sorted(link.rows(), key=lambda row: row.row_id):
+        try:
+            found.append(row.check(session.get(Subscription, row.row_id, with_for_update=lock)))
+        except InvalidToken:
+            continue
+    if not found:
+        raise InvalidToken(NO_LONGER_VALID)
+    return found
+
+
 def check_confirm_link(token: str) -> None:
-    """Raise InvalidToken unless the confirm link still names its subscription (the page a GET shows)."""
-    link = _confirm_link(token)
-    link.check(read_session().get(Subscription, link.row_id))
+    """Raise InvalidToken unless the confirm link still names a subscription (the page a GET shows)."""
+    _named_subscriptions(read_session(), _confirm_link(token))
 
 
 def confirm(token: str, origin: ConsentOrigin) -> ConfirmOutcome:
+    """Confirm every subscription the link names, but none the reader has left since it was issued."""
     link = _confirm_link(token)
     with write_transaction() as session:
-        subscription = link.check(session.get(Subscription, link.row_id, with_for_update=True))
-        list_name = subscription.mailing_list.name
-        if subscription.status == SubscriptionStatus.CONFIRMED:
-            return ConfirmOutcome(list_name, already_confirmed=True)
-        if subscription.status == SubscriptionStatus.UNSUBSCRIBED and issued_before(
-            link.issued_at, subscription.unsubscribed_at
-        ):
+        confirmable = [subscription for subscription in _named_subscriptions(session, link, lock=True)
+                       if subscription.status != SubscriptionStatus.UNSUBSCRIBED
+                       or not issued_before(link.issued_at, subscription.unsubscribed_at)]
+        if not confirmable:
             # Coming back after leaving needs a fresh request, not an old link.
             raise InvalidToken(gettext("This link is from before you unsubscribed."))
         now = utcnow()
-        subscription.status = SubscriptionStatus.CONFIRMED
-        subscription.confirmed_at = subscription.status_changed_at = now
-        consent.record(session, ConsentAction.CONFIRMED, origin,
-                       subscriber_id=subscription.subscriber_id, list_id=subscription.list_id)
-        _welcome(session, subscription)
-        return ConfirmOutcome(list_name, already_confirmed=False)
+        newly = [subscription for subscription in confirmable if subscription.status != SubscriptionStatus.CONFIRMED]
+        for subscription in newly:
+            subscription.status = SubscriptionStatus.CONFIRMED
+            subscription.confirmed_at = subscription.status_changed_at = now
+            consent.record(session, ConsentAction.CONFIRMED, origin,
+                           subscriber_id=subscription.subscriber_id, list_id=subscription.list_id)
+            _welcome(session, subscription)
+        return ConfirmOutcome(names_of_lists([subscription.mailing_list.name for subscription in confirmable]),
+                              already_confirmed=not newly)
 
 
 def _welcome(session: Session, subscription: Subscription) -> None:

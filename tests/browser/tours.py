@@ -72,6 +72,7 @@ def reader_tour(page, roster: str, links: ReaderLinks) -> Iterator[str]:
     press("Subscribe")
     yield "subscribe-errors"
     page.get_by_label("Email Address").fill("new@example.com")
+    page.get_by_label("Course News").check()  # two public lists: boxes, none ticked for the reader
     press("Subscribe")
     yield "subscribe-check-inbox"
     page.goto(f"{roster}/confirm/not-a-real-link")
