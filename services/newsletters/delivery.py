@@ -27,7 +27,8 @@ def start(job: ClaimedJob) -> dict:
     confirmed subscribers at this moment. Running again after a crash changes nothing."""
     with write_transaction() as session:
         campaign = session.get(Campaign, job.payload["campaign_id"], with_for_update=True)
-        if campaign is None or campaign.status != CampaignStatus.SCHEDULED or campaign.send_at > utcnow():
+        if campaign is None or campaign.status != CampaignStatus.SCHEDULED or (
+                campaign.send_at is not None and campaign.send_at > utcnow()):
             return {"started": False}
         count = recipients.fan_out(session, campaign.id, campaign.list_id)
         campaign.status, campaign.started_at, campaign.recipients_count = CampaignStatus.SENDING, utcnow(), count
@@ -97,7 +98,7 @@ def send_due(app: Flask, stop: threading.Event) -> int:
 
 
 def run_forever(poll_seconds: float, stop: threading.Event) -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's documented accessor, untyped
     while not stop.is_set():
         try:
             sent = send_due(app, stop)

@@ -25,7 +25,7 @@ from models import (
     SubscriptionStatus,
 )
 from models.base import utcnow
-from services.core.transactions import Executor
+from services.core.transactions import Executor, rows_changed
 from services.mail.bounces import Bounce
 from services.mail.suppression import listed
 
@@ -45,8 +45,8 @@ def fan_out(session: Executor, campaign_id: int, list_id: int) -> int:
                .join(Subscription, Subscription.subscriber_id == Subscriber.id)
                .where(Subscription.list_id == list_id, Subscription.status == SubscriptionStatus.CONFIRMED,
                       Subscriber.suppressed_at.is_(None), ~listed(Subscriber.email)))
-    return session.execute(insert(_RECIPIENTS).from_select(
-        ["campaign_id", "subscriber_id", "email", "name", "status", "attempts"], readers)).rowcount
+    return rows_changed(session, insert(_RECIPIENTS).from_select(
+        ["campaign_id", "subscriber_id", "email", "name", "status", "attempts"], readers))
 
 
 def still_receiving(list_id: int, subscriber_id):
@@ -163,10 +163,10 @@ def finish_if_done(session: Executor, campaign_id: int) -> bool:
     tally = counts(session, campaign_id)
     if tally[RecipientStatus.QUEUED] or tally[RecipientStatus.SENDING]:
         return False
-    return session.execute(update(Campaign).where(
+    return rows_changed(session, update(Campaign).where(
         Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING,
         ~exists().where(_RECIPIENTS.c.campaign_id == campaign_id, _RECIPIENTS.c.status.in_(UNSENT)),
-    ).values(status=CampaignStatus.SENT, finished_at=utcnow(), **tally_values(tally))).rowcount == 1
+    ).values(status=CampaignStatus.SENT, finished_at=utcnow(), **tally_values(tally))) == 1
 
 
 def tally_values(tally: dict[str, int]) -> dict[str, int]:
