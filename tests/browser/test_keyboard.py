@@ -21,7 +21,7 @@ def tab_to(page, accessible_name: str, limit: int = 30) -> None:
 def assert_error_is_announced_and_tied(page, label: str, message: str) -> None:
     summary = page.get_by_role("alert")
     assert summary.get_attribute("aria-live") == "assertive"
-    assert "correct the field" in summary.inner_text()
+    assert "Please correct the" in summary.inner_text()  # "the field" or "the 2 fields"
     field = page.get_by_label(label)
     assert field.get_attribute("aria-invalid") == "true"
     described_by = field.get_attribute("aria-describedby").split()
