@@ -67,7 +67,9 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
              "--log-level", "warning", target],
-            cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=self.log,
+            # Benchmarks run with rate limits off (gunicorn.conf.py then allows several workers).
+            cwd=cwd, env={**os.environ, "RATELIMIT_ENABLED": "false", **env}, stdout=subprocess.DEVNULL,
+            stderr=self.log,
         )
 
     def wait_until_up(self) -> "Gunicorn":
