@@ -17,11 +17,9 @@ process (peak RSS from ru_maxrss):
 Times start once the app is up; RSS includes it.
 """
 
-import argparse
 import json
 import os
 import resource
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Figure, fresh_postgres_database  # noqa: E402  (after the path is set)
+from bench.common import Figure, fresh_postgres_database, run_from_command_line  # noqa: E402  (after the path is set)
 from bench.export_import import fill_database, make_app  # noqa: E402
 
 PG_DATABASES = ("roster_bench_move", "roster_bench_copy")
@@ -167,22 +165,7 @@ def report(workdir: Path, rows: int) -> list[Figure]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--workdir", type=Path)
-    parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
-    options = parser.parse_args()
-    if options.measure:
-        run_measure(options.measure[0], options.measure[1:])
-        return
-    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="roster-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        for figure in report(workdir, options.rows):
-            print(figure)
-    finally:
-        if not options.workdir:
-            shutil.rmtree(workdir)
+    run_from_command_line(__doc__, report, run_measure)
 
 
 def run() -> list[Figure]:

@@ -1,5 +1,6 @@
 """Shared pieces for benchmarks: servers, load, memory and the results table."""
 
+import argparse
 import json
 import os
 import platform
@@ -162,3 +163,25 @@ def write_table(figures: list[Figure], path: Path) -> None:
     text = text[:text.index(start)] + block + text[text.index(end) + len(end):] if start in text \
         else text + "\n" + block + "\n"
     path.write_text(text)
+
+
+
+def run_from_command_line(description: str | None, report, run_measure) -> None:
+    """A data benchmark run on its own: `python -m bench.NAME [--rows N] [--workdir DIR]`;
+    `--measure` is the child process each measured step runs in."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.measure:
+        run_measure(options.measure[0], options.measure[1:])
+        return
+    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="roster-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        for figure in report(workdir, options.rows):
+            print(figure)
+    finally:
+        if not options.workdir:
+            shutil.rmtree(workdir)

@@ -16,14 +16,12 @@ Prints a markdown table. Targets: export <= 1.3x the baseline's time with peak R
 < 150 MB; import speed >= 0.5x the baseline's.
 """
 
-import argparse
 import csv
 import json
 import os
 import random
 import resource
 import secrets
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -36,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Figure  # noqa: E402  (after the path is set)
+from bench.common import Figure, run_from_command_line  # noqa: E402  (after the path is set)
 
 BATCH = 1000
 MAILCHIMP_HEADER = ["Email Address", "First Name", "Last Name", "Address", "Phone Number", "MEMBER_RATING",
@@ -292,22 +290,7 @@ def run_measure(name: str, args: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--workdir", type=Path)
-    parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
-    options = parser.parse_args()
-    if options.measure:
-        run_measure(options.measure[0], options.measure[1:])
-        return
-    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="roster-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        for figure in report(workdir, options.rows):
-            print(figure)
-    finally:
-        if not options.workdir:
-            shutil.rmtree(workdir)
+    run_from_command_line(__doc__, report, run_measure)
 
 
 def report(workdir: Path, rows: int) -> list[Figure]:
