@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 
 from sqlalchemy import select
@@ -18,12 +19,15 @@ from tests.servers import ROOT
 
 CONNECTIONS = 3
 READERS = 80
+# Longer than a batch takes on a loaded machine: a claim whose lease ran out while its
+# worker still sends it would be claimed again by that worker, a duplicate of another kind.
+LEASE_SECONDS = "5"
 
 
 def flask_worker(database_url: str, smtp_port: int, *args: str, **settings: str) -> subprocess.Popen:
     """A `flask worker` process; `settings` override its environment."""
     env = {**os.environ, "APP_ENV": "testing", "TEST_DATABASE_URL": database_url, "MAIL_SERVER": "127.0.0.1",
-           "MAIL_PORT": str(smtp_port), "WORKER_POLL_SECONDS": "0.1", "CAMPAIGN_LEASE_SECONDS": "1",
+           "MAIL_PORT": str(smtp_port), "WORKER_POLL_SECONDS": "0.1", "CAMPAIGN_LEASE_SECONDS": LEASE_SECONDS,
            "CAMPAIGN_SMTP_CONNECTIONS": str(CONNECTIONS), "CAMPAIGN_BATCH_SIZE": "10", **settings}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -44,6 +48,7 @@ def test_a_worker_killed_mid_campaign_leaves_the_rest_to_the_next(
         doomed.communicate(timeout=10)
     assert len(smtp_sink.messages) < READERS
 
+    time.sleep(float(LEASE_SECONDS))  # what the killed worker held is claimable once its lease ends
     rescuer = flask_worker(database_url, smtp_sink.port, "--once")
     _, errors = rescuer.communicate(timeout=60)
     assert rescuer.returncode == 0, errors
