@@ -21,7 +21,6 @@ import json
 import os
 import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Figure, fresh_postgres_database, run_from_command_line  # noqa: E402  (after the path is set)
+from bench.common import Figure, fresh_postgres_database, measure_in_child, run_from_command_line  # noqa: E402  (after the path is set)
 from bench.export_import import fill_database, make_app  # noqa: E402
 
 PG_DATABASES = ("roster_bench_move", "roster_bench_copy")
@@ -103,9 +102,7 @@ MEASURES = {"backup-roster": backup_roster, "backup-baseline": backup_baseline,
 
 
 def measure(name: str, *args: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--measure", name, *args], check=True,
-                            capture_output=True, text=True, cwd=ROOT).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return measure_in_child(__file__, name, *args)
 
 
 def run_measure(name: str, args: list[str]) -> None:

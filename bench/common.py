@@ -185,3 +185,11 @@ def run_from_command_line(description: str | None, report, run_measure) -> None:
     finally:
         if not options.workdir:
             shutil.rmtree(workdir)
+
+
+def measure_in_child(script: str, name: str, *args: str) -> dict:
+    """Run one measured part of a data benchmark (`script --measure NAME ARGS…`) in a fresh
+    interpreter, so its peak RSS is its own; the JSON line it prints last (time, peak RSS)."""
+    output = subprocess.run([sys.executable, script, "--measure", name, *args], check=True,
+                            capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Figure, run_from_command_line  # noqa: E402  (after the path is set)
+from bench.common import Figure, measure_in_child, run_from_command_line  # noqa: E402  (after the path is set)
 
 BATCH = 1000
 MAILCHIMP_HEADER = ["Email Address", "First Name", "Last Name", "Address", "Phone Number", "MEMBER_RATING",
@@ -244,10 +244,7 @@ MEASURES = {"export-roster": export_roster, "export-baseline": export_baseline,
 
 
 def measure(name: str, *args: str) -> dict:
-    """Run one measured part in a fresh interpreter; its time and peak RSS."""
-    output = subprocess.run([sys.executable, __file__, "--measure", name, *args], check=True,
-                            capture_output=True, text=True, cwd=ROOT).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return measure_in_child(__file__, name, *args)
 
 
 def side_by_side(ours: tuple[str, ...], baseline: tuple[str, ...], scratch: Path) -> list[dict]:

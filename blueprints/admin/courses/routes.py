@@ -12,10 +12,6 @@ from services.core.transactions import read_session
 from services.courses import course_admin, courses, enrollment_admin
 
 
-def _found(lookup, *args):
-    return lookup(read_session(), *args)
-
-
 def _save(form, save, done, template: str, **context):
     """Validate, save through the service, and show a refusal beside its field;
     `done(saved)` gives the page to go to and what to say."""
@@ -58,7 +54,7 @@ def course_new():
 
 @bp.route("/courses/<int:course_id>", methods=["GET", "POST"])
 def course_edit(course_id):
-    course = _found(course_admin.get_course, course_id)
+    course = course_admin.get_course(read_session(), course_id)
     form = CourseForm() if request.method == "POST" else CourseForm.of(course)
     return _save(form, lambda fields: course_admin.update_course(current_actor(), course_id, fields),
                  _course_saved, "admin/courses/course_form.html",
@@ -68,7 +64,7 @@ def course_edit(course_id):
 
 @bp.route("/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
 def cohort_new(course_id):
-    course = _found(course_admin.get_course, course_id)
+    course = course_admin.get_course(read_session(), course_id)
     return _save(CohortForm(data={"timezone": "UTC"}),
                  lambda fields: courses.create_cohort(course.slug, fields, current_actor()),
                  _cohort_saved, "admin/courses/cohort_form.html",
@@ -77,7 +73,7 @@ def cohort_new(course_id):
 
 @bp.route("/cohorts/<int:cohort_id>", methods=["GET", "POST"])
 def cohort_edit(cohort_id):
-    cohort = _found(course_admin.get_cohort, cohort_id)
+    cohort = course_admin.get_cohort(read_session(), cohort_id)
     form = CohortForm() if request.method == "POST" else CohortForm.of(cohort)
     return _save(form, lambda fields: course_admin.update_cohort(current_actor(), cohort_id, fields),
                  _cohort_saved, "admin/courses/cohort_form.html",
@@ -86,13 +82,13 @@ def cohort_edit(cohort_id):
 
 @bp.route("/cohorts/<int:cohort_id>/enrollments")
 def cohort_enrollments(cohort_id):
-    seats = _found(dashboard.cohort_seats, cohort_id)
+    seats = dashboard.cohort_seats(read_session(), cohort_id)
     return render_template("admin/courses/enrollments.html", cohort=seats.cohort, seats=seats,
                            enrollments=enrollment_admin.cohort_enrollments(read_session(), cohort_id))
 
 
 def _act_on_enrollment(enrollment_id, action, success):
-    enrollment = _found(enrollment_admin.get_enrollment, enrollment_id)
+    enrollment = enrollment_admin.get_enrollment(read_session(), enrollment_id)
     flash_outcome(action, success)
     return redirect(url_for(".cohort_enrollments", cohort_id=enrollment.cohort_id), 303)
 
