@@ -28,6 +28,9 @@ class SMTPSink:
         # Set to an SMTP status line ("451 ...") to make the server refuse mail.
         self.reply_with: str | None = None
         self.delay_seconds = 0.0  # a slow server, for drills that interrupt a batch
+        # While clear, DATA waits for it: a test holds every mail until senders are in place.
+        self.open = threading.Event()
+        self.open.set()
         # Recipients refused at RCPT TO, by lower-cased address: the reply ("550 5.1.1 ...").
         self.refuse: dict[str, str] = {}
         self.pipelining = False  # whether EHLO offers PIPELINING (RFC 2920), as most relays do
@@ -45,6 +48,8 @@ class SMTPSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        while not self.open.is_set():
+            await asyncio.sleep(0.005)
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         if self.reply_with:

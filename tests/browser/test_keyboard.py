@@ -38,8 +38,8 @@ def test_subscribe_with_the_keyboard_alone(roster, newsletter, page):
     tab_to(page, "Email Address")
     page.keyboard.type("not an address")
     tab_to(page, "Subscribe", limit=3)  # straight on to the button: nothing hidden in between
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert_error_is_announced_and_tied(page, "Email Address", "valid email address")
 
     tab_to(page, "Email Address")
@@ -57,8 +57,8 @@ def test_enrol_with_the_keyboard_alone(roster, make_cohort, page):
     tab_to(page, "Full name")
     page.keyboard.type("Keyboard Student")
     tab_to(page, "Enrol", limit=30)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert_error_is_announced_and_tied(page, "Email address", "Enter your email address")
 
     page.goto(f"{roster}/courses/ir-certificate/enroll")

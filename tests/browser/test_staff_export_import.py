@@ -1,6 +1,7 @@
 """Staff in a real browser: a filtered CSV export downloaded, and a Mailchimp import
 followed from upload through the worker's dry run to a job page whose progress bar fills."""
 
+import re
 import csv
 
 from playwright.sync_api import expect
@@ -31,8 +32,8 @@ def test_staff_filter_then_export_download(roster, page, sign_in_staff, newslett
     page.get_by_role("navigation", name="Staff console").get_by_role("link", name="Subscribers").click()
     page.get_by_label("Status").select_option("confirmed")
     page.get_by_role("button", name="Filter").click()
-    page.wait_for_load_state()
-    assert page.locator("table tbody tr").count() == 2
+    expect(page).to_have_url(re.compile(r"status=confirmed"))
+    expect(page.locator("table tbody tr")).to_have_count(2)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV").click()

@@ -64,8 +64,8 @@ def reader_tour(page, roster: str, links: ReaderLinks) -> Iterator[str]:
     page.route("**/autosubmit.js", lambda route: route.abort())
 
     def press(button: str) -> None:
-        page.get_by_role("button", name=button).click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name=button).click()
 
     page.goto(f"{roster}/subscribe")
     yield "subscribe"

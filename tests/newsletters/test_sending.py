@@ -6,7 +6,7 @@ import threading
 import time
 from collections import Counter
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from extensions import db
 from models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus, Subscriber, Subscription
@@ -77,7 +77,10 @@ def test_two_workers_sharing_a_campaign_send_each_mail_exactly_once(
     app.config.update(CAMPAIGN_BATCH_SIZE=10, CAMPAIGN_SMTP_CONNECTIONS=2)
     campaign_id = make_campaign(newsletter)
     start(app, campaign_id)
-    smtp_sink.delay_seconds = 0.01  # 0.6 s of sending: both threads are under way long before it ends
+    # The sink takes no mail until more recipients are claimed than one sender can hold
+    # (its batch of 10, a few handed out), so both senders are under way however loaded
+    # the machine; then it takes them all.
+    smtp_sink.open.clear()
     sent = []
 
     def worker():
@@ -87,6 +90,12 @@ def test_two_workers_sharing_a_campaign_send_each_mail_exactly_once(
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
         thread.start()
+    claimed = select(func.count()).where(CampaignRecipient.status == RecipientStatus.SENDING)
+    deadline = time.monotonic() + 30
+    while db.session.scalar(claimed) < 20 and time.monotonic() < deadline:
+        db.session.rollback()
+        time.sleep(0.01)
+    smtp_sink.open.set()
     for thread in threads:
         thread.join()
     assert sum(sent) == 120 and all(sent), sent  # both took part
