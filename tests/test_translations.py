@@ -98,3 +98,39 @@ def test_no_reader_page_or_mail_is_left_in_english(client, newsletter, make_coho
     left["mail text"] = english_left(mail.get_body(("plain",)).get_content(), data)
     left["mail html"] = english_left(visible(mail.get_body(("html",)).get_content()), data)
     assert {name: words for name, words in left.items() if words} == {}
+
+
+def test_wtforms_own_messages_follow_the_page_language_from_a_catalog_read_once(app, monkeypatch):
+    from babel import support
+    from flask_babel import refresh
+    from wtforms import SelectField
+
+    from blueprints import forms
+
+    class Choice(forms.Form):
+        class Meta:
+            csrf = False
+
+        colour = SelectField(choices=[("red", "Red")])
+
+    forms._catalog.cache_clear()
+    reads = []
+    load = support.Translations.load
+    monkeypatch.setattr(support.Translations, "load", lambda *a, **k: reads.append(a) or load(*a, **k))
+    answers = {}
+    for language in ["fr", "en", "fr", "fr"]:
+        with app.test_request_context(f"/subscribe?lang={language}", method="POST", data={"colour": "blue"}):
+            refresh()  # as each request does (the test's app context outlives it)
+            form = Choice()
+            assert not form.validate()
+            answers.setdefault(language, set()).add(form.colour.errors[0])
+    assert answers == {"fr": {"N'est pas un choix valide."}, "en": {"Not a valid choice."}}
+    assert len(reads) == 2  # once per language, not once per request
+
+
+def test_every_form_derives_from_the_base_form():
+    """The base gives WTForms' messages in the page's language without a disk read per request."""
+    direct = [str(path.relative_to(ROOT)) for path in (ROOT / "blueprints").rglob("*.py")
+              if path.name != "forms.py" or path.parent.name != "blueprints"
+              if re.search(r"\(FlaskForm\)", path.read_text())]
+    assert direct == []

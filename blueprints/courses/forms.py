@@ -1,14 +1,14 @@
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from blueprints.forms import Form
 from services.core.validation import FULL_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, countries
 from services.courses.enrollment_details import ORGANISATION_MAX_LENGTH
 
 
-class EnrollForm(FlaskForm):
+class EnrollForm(Form):
     # Radios or a hidden input, drawn by the template; the service checks the value.
     cohort = StringField(_l("Dates"))
     # The service checks every field at once, so a person sees all the refusals together;

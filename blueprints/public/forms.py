@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from blueprints.forms import Form
 from services.core.validation import FULL_NAME_MAX_LENGTH
 
 
-class AddressForm(FlaskForm):
+class AddressForm(Form):
     """An email address typed by anyone, with a honeypot for bots."""
 
     class Meta:
@@ -69,6 +69,6 @@ class HostedSubscribeForm(SubscribeForm):
             raise ValidationError(_l("Choose at least one newsletter."))
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     confirm = BooleanField(_l("I understand that erasure cannot be undone"),
                            validators=[DataRequired(_l("Tick the box to confirm: erasure cannot be undone."))])

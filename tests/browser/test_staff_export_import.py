@@ -1,8 +1,8 @@
 """Staff in a real browser: a filtered CSV export downloaded, and a Mailchimp import
 followed from upload through the worker's dry run to a job page whose progress bar fills."""
 
-import re
 import csv
+import re
 
 from playwright.sync_api import expect
 from sqlalchemy import select

@@ -5,11 +5,11 @@ checks the values, these fields only parse them."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from blueprints.forms import Form
 from models import Cohort, Course, CourseFormat
 from services.core.money import fee_amount
 from services.courses.courses import CohortFields, CourseFields
@@ -18,7 +18,7 @@ LOCAL_MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 FORMAT_LABELS = {CourseFormat.ONLINE: "Online", CourseFormat.IN_PERSON: "In person"}
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     title = StringField("Title", validators=[InputRequired("Give the course a title."), Length(max=200)])
     slug = StringField("Slug", validators=[InputRequired("Enter a slug."), Length(max=80)])
     summary = StringField("Summary", validators=[Length(max=500)])
@@ -46,7 +46,7 @@ class CourseForm(FlaskForm):
                             fee=self.fee.data, currency=self.currency.data, published=self.published.data)
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     label = StringField("Label", validators=[InputRequired("Give the cohort a label."), Length(max=120)])
     starts = DateField("First day", validators=[InputRequired("Give the first day.")])
     ends = DateField("Last day", validators=[InputRequired("Give the last day.")])

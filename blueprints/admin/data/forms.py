@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from blueprints.forms import Form
 from models import MailingList
 from services.data.exports import STATUSES
 
@@ -16,7 +16,7 @@ def _list_choices(mailing_lists: Sequence[MailingList], empty: str) -> list[Sele
     return [SelectChoice("", empty)] + [SelectChoice(m.slug, m.name) for m in mailing_lists]
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     """A GET form for the CSV link: it changes nothing, so it carries no CSRF token."""
 
     class Meta:
@@ -32,7 +32,7 @@ class ExportForm(FlaskForm):
         return self
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField("File", validators=[FileRequired("Choose a file to import.")])
     list = SelectField("Import into list", validators=[Optional()])
 

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     SelectField,
     StringField,
@@ -6,11 +5,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from blueprints.forms import Form
 from models import ApiTokenScope
 from models.api_tokens import LABEL_MAX_LENGTH
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     label = StringField("Label", validators=[InputRequired("Say what the token is for."),
                                              Length(max=LABEL_MAX_LENGTH)])
     owner = SelectField("Acts for", validators=[InputRequired("Choose a staff member.")])

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     SelectField,
@@ -7,10 +6,11 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length
 
+from blueprints.forms import Form
 from services.core.languages import LANGUAGES
 
 
-class ListForm(FlaskForm):
+class ListForm(Form):
     name = StringField("Name", validators=[InputRequired("Enter a name."), Length(max=200)])
     slug = StringField("Slug", validators=[InputRequired("Enter a slug."), Length(max=80)])
     description = TextAreaField("Description", validators=[Length(max=2000)])

@@ -1,10 +1,11 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Length
 
+from blueprints.forms import Form
 
-class PublicationForm(FlaskForm):
+
+class PublicationForm(Form):
     name = StringField("Publication name", validators=[Length(max=200)])
     site_url = StringField("Site address", validators=[Length(max=2000)])
     logo = FileField("Logo")

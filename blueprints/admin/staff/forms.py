@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     PasswordField,
     SelectField,
@@ -7,16 +6,17 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from blueprints.forms import Form
 from models import StaffRole
 from services.staff.staff import PASSWORD_MAX_LENGTH
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = StringField("Email", validators=[InputRequired("Enter your email address."), Length(max=320)])
     password = PasswordField("Password", validators=[
         InputRequired("Enter your password."), Length(max=PASSWORD_MAX_LENGTH)])
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField("Current password", validators=[
         InputRequired("Enter your current password."), Length(max=PASSWORD_MAX_LENGTH)])
     new_password = PasswordField("New password", validators=[
@@ -25,7 +25,7 @@ class PasswordChangeForm(FlaskForm):
         InputRequired("Enter the new password again."),
         EqualTo("new_password", "The two new passwords differ.")])
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     email = StringField("Email", validators=[InputRequired("Enter an email address."), Length(max=320)])
     # The smaller role by default: owning the console is a choice made on purpose.
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in StaffRole],

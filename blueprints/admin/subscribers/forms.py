@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     SelectField,
@@ -7,10 +6,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from blueprints.forms import Form
 from models import SubscriptionStatus
 
 
-class SubscriberFilterForm(FlaskForm):
+class SubscriberFilterForm(Form):
     """A GET form: it changes nothing, so it carries no CSRF token."""
 
     class Meta:
