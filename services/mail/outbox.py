@@ -2,14 +2,13 @@
 
 import uuid
 
-from flask import current_app
 from sqlalchemy import exists, func, insert, or_, select
 
 from models import OutboxMessage, OutboxStatus, Subscriber
 from services.core import publication
 from services.core.links import external_url, mail_domain
 from services.core.transactions import Executor
-from services.mail import suppression
+from services.mail import rendering, suppression
 from services.mail.suppression import listed
 
 # A mail's category, for mail nobody can cause by typing an address (the throttled ones
@@ -19,12 +18,6 @@ TRANSACTIONAL = "transactional"
 
 # Built once: its cache key is then computed once, not on every mail.
 _INSERT_MESSAGE = insert(OutboxMessage.__table__)
-
-
-def _render(name: str, context: dict) -> str:
-    """Render straight from the Jinja environment: mail needs none of the page
-    context processors (request, session, CSRF) that render_template runs."""
-    return current_app.jinja_env.get_template(name).render(context)
 
 
 def mail_branding(executor: Executor | None = None) -> dict:
@@ -60,16 +53,17 @@ def enqueue(
     """
     if not suppression_checked and is_suppressed(session, recipient):
         return False
-    context = {**(context or {}), "recipient_name": recipient_name,
-               "unsubscribe_url": unsubscribe_url, **mail_branding(session)}
+    text_body, html_body = rendering.render_parts(template, {
+        **(context or {}), "recipient_name": recipient_name, "unsubscribe_url": unsubscribe_url,
+        **mail_branding(session)})
     session.execute(_INSERT_MESSAGE, dict(
         message_id=new_message_id(),
         recipient=recipient,
         recipient_name=recipient_name,
         category=category,
         subject=subject,
-        text_body=_render(f"email/{template}.txt", context),
-        html_body=_render(f"email/{template}.html", context),
+        text_body=text_body,
+        html_body=html_body,
         headers={
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

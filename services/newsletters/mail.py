@@ -17,13 +17,12 @@ from email.utils import formataddr, formatdate, parseaddr
 from html import escape
 
 import css_inline
-from flask import current_app
 from markupsafe import Markup
 
 from models import Campaign
 from services.core.languages import in_language
 from services.core.links import external_url, mail_domain
-from services.mail import outbox
+from services.mail import outbox, rendering
 from services.mail.mailer import MAIL_POLICY, ascii_domain, safe_display_name
 from services.newsletters import markdown_text
 
@@ -60,10 +59,6 @@ def archive_url(campaign: Campaign) -> str | None:
     return external_url("newsletters.issue", list_slug=campaign.mailing_list.slug, campaign_slug=campaign.slug)
 
 
-def _render(name: str, context: dict) -> str:
-    return current_app.jinja_env.get_template(name).render(context)
-
-
 def rendered_parts(campaign: Campaign, unsubscribe_url: str = LINK_PLACEHOLDER) -> tuple[str, str]:
     """The text and the inlined HTML, with `unsubscribe_url` where each reader's link goes; its
     own words (the footer) in the list's language, which the issue is written in."""
@@ -75,8 +70,9 @@ def _rendered_parts(campaign: Campaign, unsubscribe_url: str) -> tuple[str, str]
     context = {**outbox.mail_branding(), "subject": campaign.subject, "preheader": campaign.preheader,
                "list_name": campaign.mailing_list.name, "archive_url": archive_url(campaign),
                "unsubscribe_url": unsubscribe_url}
-    text = _render("email/campaign.txt", {**context, "body_text": markdown_text.to_text(campaign.body_markdown)})
-    html = _render("email/campaign.html", {
+    text = rendering.render("email/campaign.txt", {
+        **context, "body_text": markdown_text.to_text(campaign.body_markdown)})
+    html = rendering.render("email/campaign.html", {
         **context, "body_html": Markup(markdown_text.to_html(campaign.body_markdown))})  # noqa: S704 (sanitised by nh3)
     return text, _INLINER.inline(html)
 

@@ -168,7 +168,7 @@ def enqueue_welcome_once(session: Session, subscription: Subscription, *, unsubs
             recipient_name=subscriber.full_name,
             unsubscribe_url=unsubscribe_url,
             context={"list_name": mailing_list.name,
-                     "paragraphs": mailing_list.welcome_text.split("\n\n")},
+                     "paragraphs": tuple(mailing_list.welcome_text.split("\n\n"))},
         )
     subscription.welcomed_at = utcnow()
     return True
