@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import refresh
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RoutingException
 
 from extensions import babel
 from services.core.languages import LANGUAGES, current_language, direction, shipped
@@ -46,12 +48,25 @@ def select_locale() -> str:
             or default)
 
 
+def _answers_get(path: str) -> bool:
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(path, method="GET")
+    except MethodNotAllowed:  # an endpoint that only takes posts (the embed's sign-up)
+        return False
+    except (HTTPException, RoutingException):  # a redirect: a GET still lands on a page
+        return True
+    return True
+
+
 def language_menu() -> list[dict]:
-    """The footer's links: this page in each language (a plain link works without JavaScript)."""
-    query = {key: value for key, value in request.args.items(multi=True) if key != "lang"}
+    """The footer's links: this page in each language (a plain link works without JavaScript).
+    None on the answer to a post whose address has no page to show."""
+    if request.method != "GET" and not _answers_get(request.path):
+        return []
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
     current = current_language()
     return [{"code": code, "name": name, "current": code == current,
-             "url": f"{request.path}?{urlencode({**query, 'lang': code})}"}
+             "url": f"{request.path}?{urlencode([*query, ('lang', code)])}"}
             for code, name in LANGUAGES.items()]
 
 

@@ -33,9 +33,9 @@ def every_value(**changes) -> dict:
 @pytest.mark.parametrize("language", ["en", "fr", "ar"])
 @pytest.mark.parametrize("variant", ["all given", "no name", "nothing optional"])
 def test_every_mail_template_fills_as_it_renders(app, template, language, variant):
-    changes = {"all given": {}, "no name": {"recipient_name": ""},
-               "nothing optional": {"recipient_name": "", "logo_url": None, "archive_url": None,
-                                    "waitlist_position": None, "given_by_staff": False, "moved_by_staff": True}}[variant]
+    changes = {"all given": {}, "no name": {"recipient_name": ""}, "nothing optional": {
+        "recipient_name": "", "logo_url": None, "archive_url": None, "waitlist_position": None,
+        "given_by_staff": False, "moved_by_staff": True}}[variant]
     context = every_value(publication=publication.current(), **changes)
     with in_language(language):
         rendering.render_parts(template, every_value(publication=publication.current(), recipient_name="Someone"))

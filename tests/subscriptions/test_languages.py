@@ -10,6 +10,7 @@ from extensions import db
 from models import ConsentEvent, Subscription
 from services.subscriptions import subscriptions
 from services.subscriptions.consent import WORDINGS
+from tests.subscriptions.test_embed import embed_post
 from tests.support import csrf_token, link_path
 
 ENGLISH_LABELS = ("Full Name", "Email Address", "Subscribe", "indicates required", "Leave this field empty")
@@ -121,3 +122,13 @@ def test_staff_choose_a_lists_language(signed_in_client, newsletter):
     assert newsletter.language == "hi"
     data["language"] = "xx"
     assert signed_in_client.post(f"/admin/lists/{newsletter.id}", data=data).status_code == 400
+
+
+def test_the_answer_to_a_post_offers_languages_only_where_a_link_can_land(client, newsletter, embed_origins):
+    """The embed's thank-you page answers a post to an address that takes no GET: a
+    language link there would be a "405 Method Not Allowed"."""
+    thanks = embed_post(client, {"email": "one@example.com"}).get_data(as_text=True)
+    assert "Check your inbox" in thanks and "hreflang" not in thanks
+    assert client.get("/embed/subscribe?lang=fr").status_code == 405
+    errors = client.post("/subscribe", data={"csrf_token": csrf_token(client), "email": "not an address"})
+    assert 'href="/subscribe?lang=fr"' in errors.get_data(as_text=True)  # the form's own page takes a GET
