@@ -75,6 +75,7 @@ def send_campaign(app: Flask, campaign_id: int, stop: threading.Event) -> int:
                 if skipped:
                     continue
                 break
+            sender.recorder.hold([claimed.id for claimed in batch])
             for start in range(0, len(batch), sender.group_size):
                 if time.monotonic() >= next_look:
                     if not _still_sending(campaign_id):

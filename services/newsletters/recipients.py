@@ -3,9 +3,9 @@ batch by a worker, the record of what was sent, and the end of the campaign.
 
 Workers claim recipients as the outbox's workers claim mail: UPDATE … WHERE id IN
 (SELECT … FOR UPDATE SKIP LOCKED) RETURNING on PostgreSQL, under SQLite's write lock
-there, for a lease; a worker that dies leaves its rows to be claimed again when the
-lease ends. The claim itself asks whether each reader is still subscribed and not
-suppressed, and skips those who are not.
+there, for a lease that the worker renews while it sends; a worker that dies leaves its
+rows to be claimed again when the lease ends. The claim itself asks whether each reader
+is still subscribed and not suppressed, and skips those who are not.
 """
 
 from dataclasses import dataclass
@@ -136,6 +136,13 @@ def record(connection: Connection, outcomes: list[Outcome]) -> None:
         connection.execute(update(_RECIPIENTS).where(_RECIPIENTS.c.id == outcome.recipient_id).values(
             status=status, last_error=outcome.error[:ERROR_LENGTH],
             locked_until=None if final else now + timedelta(seconds=config["CAMPAIGN_RETRY_SECONDS"])))
+
+
+def renew(connection: Connection, recipient_ids: list[int], lease_seconds: float) -> None:
+    """Extend the lease of rows this worker still holds (claimed, not yet sent)."""
+    connection.execute(update(_RECIPIENTS).where(
+        _RECIPIENTS.c.id.in_(recipient_ids), _RECIPIENTS.c.status == RecipientStatus.SENDING,
+    ).values(locked_until=utcnow() + timedelta(seconds=lease_seconds)))
 
 
 def release(session: Executor, recipient_ids: list[int]) -> None:

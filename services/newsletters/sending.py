@@ -41,7 +41,8 @@ class RecordingFailed(RuntimeError):
 
 class Recorder:
     """Records outcomes on a connection of its own, in a thread of its own. add() returns
-    at once with a ticket; wait(ticket) returns once that outcome is committed.
+    at once with a ticket; wait(ticket) returns once that outcome is committed. It also
+    renews the lease of the rows the worker holds.
 
     On PostgreSQL the connection is in autocommit, so that a group of mails all sent is one
     UPDATE, one round trip (a group with anything else is wrapped in BEGIN … COMMIT); and
@@ -51,6 +52,12 @@ class Recorder:
 
     def __init__(self, app: Flask, engine: Engine):
         self.app = app
+        # The rows this worker has claimed and not yet recorded: their lease is renewed every
+        # third of it, so a batch paced by the rate limit or a slow relay stays this worker's
+        # however long it takes, and is another's only once this worker has died.
+        self.held: set[int] = set()
+        self.lease_seconds = app.config["CAMPAIGN_LEASE_SECONDS"]
+        self.renewed_at = time.monotonic()
         self.postgresql = engine.dialect.name == "postgresql"
         self.connection = engine.connect().execution_options(
             **({"isolation_level": "AUTOCOMMIT"} if self.postgresql else {"sqlite_immediate": True}))
@@ -67,6 +74,10 @@ class Recorder:
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="campaign-record", daemon=True)
         self.thread.start()
+
+    def hold(self, recipient_ids: list[int]) -> None:
+        with self.lock:
+            self.held.update(recipient_ids)
 
     def add(self, outcome: Outcome) -> int:
         with self.lock:
@@ -88,12 +99,18 @@ class Recorder:
         with self.app.app_context():
             while True:
                 with self.lock:
-                    while not self.waiting and not self.closing:
-                        self.work.wait()
-                    if not self.waiting:
+                    while not self.waiting and not self.closing and not self._renewal_due():
+                        self.work.wait(self.lease_seconds / 3)
+                    if not self.waiting and self.closing:
                         return
                     group, self.waiting, upto = self.waiting, [], self.added
+                    self.held.difference_update(outcome.recipient_id for outcome in group)
+                    renew = []
+                    if self._renewal_due():
+                        renew, self.renewed_at = sorted(self.held), time.monotonic()
                 try:
+                    if renew:
+                        self._renew(renew)
                     self._commit(group)
                 except BaseException as error:
                     log.exception("recording sent campaign mail failed")
@@ -105,7 +122,16 @@ class Recorder:
                     self.committed = upto
                     self.done.notify_all()
 
+    def _renewal_due(self) -> bool:
+        return time.monotonic() - self.renewed_at >= self.lease_seconds / 3
+
+    def _renew(self, recipient_ids: list[int]) -> None:
+        with self.connection.begin():
+            recipients.renew(self.connection, recipient_ids, self.lease_seconds)
+
     def _commit(self, group: list[Outcome]) -> None:
+        if not group:
+            return
         with self.connection.begin():
             if self.postgresql and any(outcome.error is not None for outcome in group):
                 self.connection.exec_driver_sql("BEGIN")  # several statements: commit them together

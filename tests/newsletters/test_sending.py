@@ -213,3 +213,31 @@ def test_a_reader_who_unsubscribes_while_a_slowly_paced_mail_waits_gets_nothing(
     db.session.rollback()
     row = db.session.scalar(select(CampaignRecipient).where(CampaignRecipient.subscriber_id == last.id))
     assert row.status == RecipientStatus.SKIPPED
+
+
+def test_a_paced_worker_claims_no_more_than_it_sends_within_its_lease(
+        app, newsletter, readers, make_campaign, smtp_sink):
+    """At 20 mails/s a batch of 40 takes 2 s, longer than a 1 s lease: had the worker claimed
+    it all, a second worker would take over the rows still unsent and mail them again."""
+    readers(newsletter, 40)
+    app.config.update(CAMPAIGN_RATE_PER_SECOND=20, CAMPAIGN_LEASE_SECONDS=1, CAMPAIGN_BATCH_SIZE=200,
+                      CAMPAIGN_SMTP_CONNECTIONS=2)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    sent = []
+
+    def worker(delay: float) -> None:
+        time.sleep(delay)
+        with app.app_context():
+            sent.append(delivery.send_campaign(app, campaign_id, threading.Event()))
+
+    threads = [threading.Thread(target=worker, args=(delay,)) for delay in (0, 1.3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(sent) == 40, sent
+    mails = smtp_sink.wait_for(40)
+    assert len(addresses(mails)) == len(set(addresses(mails))) == 40
+    db.session.rollback()
+    assert db.session.get(Campaign, campaign_id).status == CampaignStatus.SENT
