@@ -6,7 +6,6 @@ import smtplib
 import socket
 import sys
 import unicodedata
-from collections.abc import Callable
 from email import message_from_bytes
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
@@ -163,12 +162,8 @@ class ConsoleBackend:
         self.stream.write(f"{'=' * 72}\n{headers}\n{text}{also}{'=' * 72}\n")
         self.stream.flush()
 
-    def send_raw(self, sender: str, recipient: str, data: bytes, *, smtputf8: bool = False,
-                 before_end: Callable[[], None] | None = None) -> None:
-        """A mail already in bytes (a campaign's, filled in per recipient); `before_end` as
-        SMTPBackend.send_raw's."""
-        if before_end is not None:
-            before_end()
+    def send_raw(self, sender: str, recipient: str, data: bytes, *, smtputf8: bool = False) -> None:
+        """A mail already in bytes (a campaign's, filled in per recipient)."""
         self.send(message_from_bytes(data, policy=UTF8_MAIL_POLICY))
 
 
@@ -216,18 +211,6 @@ class SMTPBackend:
         """`envelope_sender`: the Return-Path bounces go to (VERP); None: the From address."""
         self._deliver(lambda connection: connection.send_message(message, from_addr=envelope_sender))
 
-    def send_raw(self, sender: str, recipient: str, data: bytes, *, smtputf8: bool = False,
-                 before_end: Callable[[], None] | None = None) -> None:
-        """A mail already in bytes (a campaign's, filled in per recipient). `before_end`
-        runs after the body is sent and before the final dot that makes the server take
-        the mail: a caller waits there for its previous mail's record, so that never more
-        than one mail per connection has gone unrecorded, yet the two overlap."""
-        options = ["SMTPUTF8"] if smtputf8 else []
-        if before_end is None:
-            self._deliver(lambda connection: connection.sendmail(sender, [recipient], data, mail_options=options))
-        else:
-            self._deliver(lambda connection: _send_held(connection, sender, recipient, data, options, before_end))
-
     def _deliver(self, send) -> None:
         if self.connection is None:
             self.connection = self._connect()
@@ -240,10 +223,6 @@ class SMTPBackend:
         except smtplib.SMTPException:
             # The connection may be mid-transaction; start the next mail clean.
             self._reset(connection)
-            raise
-        except BaseException:  # before_end failed mid-DATA: drop the connection, the mail untaken
-            connection.close()
-            self.connection = None
             raise
 
     def _reset(self, connection: smtplib.SMTP) -> None:
@@ -259,55 +238,6 @@ class SMTPBackend:
             except (smtplib.SMTPException, OSError):
                 self.connection.close()
             self.connection = None
-
-
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
-def _send_held(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes, options: list[str],
-               before_end: Callable[[], None]) -> None:
-    """smtplib's sendmail for one recipient, with `before_end` run before the final dot; the
-    envelope in one write where the server pipelines (RFC 2920)."""
-    connection.ehlo_or_helo_if_needed()
-    if connection.has_extn("size"):
-        options = [*options, f"size={len(data)}"]
-    pipelined = connection.has_extn("pipelining") and sender.isascii() and recipient.isascii()
-    if pipelined:
-        # Both addresses are ours or validated on the way in: no parsing per mail (smtplib's quoteaddr).
-        connection.send(f"MAIL FROM:<{sender}>{''.join(' ' + o for o in options)}\r\n"
-                        f"RCPT TO:<{recipient}>\r\nDATA\r\n".encode())
-        replies = [connection.getreply() for _ in range(3)]
-    else:
-        replies = [connection.mail(sender, options)]
-        if replies[0][0] == 250:
-            replies.append(connection.rcpt(recipient))
-            if replies[1][0] in (250, 251):
-                connection.putcmd("data")
-                replies.append(connection.getreply())
-    refusal = _envelope_refusal(replies, sender, recipient)
-    if refusal is not None:
-        if pipelined and replies[2][0] == 354:  # DATA taken though the envelope was not: end it empty
-            connection.send(b".\r\n")
-            connection.getreply()
-        raise refusal
-    body = _LEADING_DOT.sub(b"..", data)
-    connection.send(body if body.endswith(b"\r\n") else body + b"\r\n")
-    before_end()
-    connection.send(b".\r\n")
-    code, reply = connection.getreply()
-    if code != 250:
-        raise smtplib.SMTPDataError(code, reply)
-
-
-def _envelope_refusal(replies: list[tuple[int, bytes]], sender: str, recipient: str) -> smtplib.SMTPException | None:
-    """The error smtplib's sendmail raises for these MAIL, RCPT and DATA replies, if any."""
-    if replies[0][0] != 250:
-        return smtplib.SMTPSenderRefused(*replies[0], sender)
-    if replies[1][0] not in (250, 251):
-        return smtplib.SMTPRecipientsRefused({recipient: replies[1]})
-    if replies[2][0] != 354:
-        return smtplib.SMTPDataError(*replies[2])
-    return None
 
 
 BACKENDS = {"console": ConsoleBackend, "file": FileBackend, "smtp": SMTPBackend}

@@ -29,7 +29,7 @@ LONGEST_RUN = 50
 
 class RateLimiter:
     """At most `per_second` mails a second and `per_hour` an hour (0: no limit) across all
-    workers. wait() returns at this worker's next moment."""
+    workers. next_moment() is when this worker's next mail may go."""
 
     def __init__(self, per_second: float, per_hour: float):
         rates = [rate for rate in (per_second, per_hour / 3600) if rate > 0]
@@ -38,16 +38,14 @@ class RateLimiter:
         self.moments: deque[datetime] = deque()
         self.lock = threading.Lock()
 
-    def wait(self, stop: threading.Event) -> None:
+    def next_moment(self) -> datetime | None:
+        """The moment this worker's next mail may go; None without a limit."""
         if self.interval is None:
-            return
+            return None
         with self.lock:
             if not self.moments:
                 self.moments.extend(self._take_run())
-            moment = self.moments.popleft()
-        delay = (moment - utcnow()).total_seconds()
-        if delay > 0:
-            stop.wait(delay)
+            return self.moments.popleft()
 
     def _take_run(self) -> list[datetime]:
         """The next `run_length` free moments, moved out of every other worker's reach."""

@@ -1,159 +1,47 @@
 """A worker sending a campaign: batches of claimed recipients go out over several SMTP
 connections at once (CAMPAIGN_SMTP_CONNECTIONS), paced by the rate limit all workers share.
 
+The connections are coroutines of one event loop, in one thread beside the worker's own:
+with a thread per connection, most of the time went on handing the interpreter from one
+thread to the next.
+
 Recipients are handed to the connections a few at a time; just before, one statement asks
 whether each is still subscribed, so an unsubscribe committed after the claim stops the
 mail. The look is at most a few mails per connection ahead of the sending; a mail that
-waited longer (a rate limit, a slow relay) is looked at again on its own. A thread of
-its own records what was sent, every outcome waiting at that moment in one commit. A
-connection waits for its previous mail's record only before the final dot of its next
-mail, the moment the server takes it: so a worker killed mid-send leaves at most one mail
-per connection sent but not recorded, and those alone go again, with the same Message-ID.
+waited longer (a rate limit, a slow relay) is looked at again on its own. The recorder
+(recorder.py) commits what was sent. A connection waits for its previous mail's record
+only before the final dot of its next mail, the moment the server takes it: so a worker
+killed mid-send leaves at most one mail per connection sent but not recorded, and those
+alone go again, with the same Message-ID.
 """
 
+import asyncio
 import logging
 import threading
 import time
-from collections import deque
 
 from flask import Flask, current_app
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from models import BounceKind
+from models.base import utcnow
 from services.core import publication
 from services.core.transactions import database_engine
 from services.mail import bounces, refusals, verp
-from services.mail.mailer import ascii_domain, backend_for
+from services.mail.async_smtp import AsyncSMTP, InProcessBackend, async_backend_for
+from services.mail.mailer import ascii_domain
 from services.newsletters import recipients
 from services.newsletters.mail import CampaignMail, Recipient, message_id
 from services.newsletters.pacing import RateLimiter
 from services.newsletters.recipients import Claimed, Outcome
+from services.newsletters.recorder import Recorder, RecordingFailed
 from services.subscriptions.subscriptions import unsubscribe_url
 
 log = logging.getLogger(__name__)
 # A look older than this when its mail is about to go is taken again, for that mail alone.
 LOOK_SECONDS = 1.0
-
-
-class RecordingFailed(RuntimeError):
-    """The database took no record of the mails sent: stop sending."""
-
-
-class Recorder:
-    """Records outcomes on a connection of its own, in a thread of its own. add() returns
-    at once with a ticket; wait(ticket) returns once that outcome is committed. It also
-    renews the lease of the rows the worker holds.
-
-    On PostgreSQL the connection is in autocommit, so that a group of mails all sent is one
-    UPDATE, one round trip (a group with anything else is wrapped in BEGIN … COMMIT); and
-    the commit does not wait for the disk: a worker that dies loses nothing committed; only
-    a crash of the database itself could lose the last few records (those mails would go
-    again, with the same Message-ID)."""
-
-    def __init__(self, app: Flask, engine: Engine):
-        self.app = app
-        # The rows this worker has claimed and not yet recorded: their lease is renewed every
-        # third of it, so a batch paced by the rate limit or a slow relay stays this worker's
-        # however long it takes, and is another's only once this worker has died.
-        self.held: set[int] = set()
-        self.lease_seconds = app.config["CAMPAIGN_LEASE_SECONDS"]
-        self.renewed_at = time.monotonic()
-        self.postgresql = engine.dialect.name == "postgresql"
-        self.connection = engine.connect().execution_options(
-            **({"isolation_level": "AUTOCOMMIT"} if self.postgresql else {"sqlite_immediate": True}))
-        if self.postgresql:  # for this connection's session, until close()
-            with self.connection.begin():
-                self.connection.exec_driver_sql("SET synchronous_commit TO OFF")
-        # One lock, two conditions: the recording thread waits for work, senders for commits.
-        self.lock = threading.Lock()
-        self.work, self.done = threading.Condition(self.lock), threading.Condition(self.lock)
-        self.waiting: list[Outcome] = []
-        self.added = 0  # tickets handed out
-        self.committed = 0  # every ticket up to this one is committed
-        self.closing = False
-        self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="campaign-record", daemon=True)
-        self.thread.start()
-
-    def hold(self, recipient_ids: list[int]) -> None:
-        with self.lock:
-            self.held.update(recipient_ids)
-
-    def add(self, outcome: Outcome) -> int:
-        with self.lock:
-            if self.failure is not None:
-                raise RecordingFailed("recording sent mail failed") from self.failure
-            self.waiting.append(outcome)
-            self.added += 1
-            self.work.notify()
-            return self.added
-
-    def wait(self, ticket: int) -> None:
-        with self.lock:
-            while self.committed < ticket:
-                if self.failure is not None:
-                    raise RecordingFailed("recording sent mail failed") from self.failure
-                self.done.wait()
-
-    def _run(self) -> None:
-        with self.app.app_context():
-            while True:
-                with self.lock:
-                    while not self.waiting and not self.closing and not self._renewal_due():
-                        self.work.wait(self.lease_seconds / 3)
-                    if not self.waiting and self.closing:
-                        return
-                    group, self.waiting, upto = self.waiting, [], self.added
-                    self.held.difference_update(outcome.recipient_id for outcome in group)
-                    renew = []
-                    if self._renewal_due():
-                        renew, self.renewed_at = sorted(self.held), time.monotonic()
-                try:
-                    if renew:
-                        self._renew(renew)
-                    self._commit(group)
-                except BaseException as error:
-                    log.exception("recording sent campaign mail failed")
-                    with self.lock:
-                        self.failure = error
-                        self.done.notify_all()
-                    return
-                with self.lock:
-                    self.committed = upto
-                    self.done.notify_all()
-
-    def _renewal_due(self) -> bool:
-        return time.monotonic() - self.renewed_at >= self.lease_seconds / 3
-
-    def _renew(self, recipient_ids: list[int]) -> None:
-        with self.connection.begin():
-            recipients.renew(self.connection, recipient_ids, self.lease_seconds)
-
-    def _commit(self, group: list[Outcome]) -> None:
-        if not group:
-            return
-        with self.connection.begin():
-            if self.postgresql and any(outcome.error is not None for outcome in group):
-                self.connection.exec_driver_sql("BEGIN")  # several statements: commit them together
-            recipients.record(self.connection, group)
-            for outcome in group:
-                if outcome.bounce is not None:
-                    bounces.record(self.connection, outcome.bounce)
-
-    def close(self) -> None:
-        """Commit what is waiting, then end; raises if anything went unrecorded."""
-        with self.lock:
-            self.closing = True
-            self.work.notify()
-        self.thread.join()
-        try:
-            if self.postgresql and not self.connection.invalidated:
-                with self.connection.begin():
-                    self.connection.exec_driver_sql("RESET synchronous_commit")
-        finally:
-            self.connection.close()
-        if self.failure is not None:
-            raise RecordingFailed("recording sent mail failed") from self.failure
+# The longest a paced connection sleeps before it looks whether the worker is stopping.
+STOP_LOOK_SECONDS = 0.25
 
 
 class CampaignSender:
@@ -165,14 +53,16 @@ class CampaignSender:
         self.connections = config["CAMPAIGN_SMTP_CONNECTIONS"]
         self.group_size = 2 * self.connections  # handed out, and looked at, together
         self.limiter = RateLimiter(config["CAMPAIGN_RATE_PER_SECOND"], config["CAMPAIGN_RATE_PER_HOUR"])
-        self.handed_out: deque[tuple[Claimed, float] | None] = deque()  # and when it was looked at
-        # One lock, two conditions: connections wait for mail to send, the hand-out for room.
-        self.hand_lock = threading.Lock()
-        self.ready, self.room = threading.Condition(self.hand_lock), threading.Condition(self.hand_lock)
         self.halt = threading.Event()  # paused, cancelled or stopping: hand nothing more out
         self.unsent: list[int] = []
         self.sent = 0
-        self.lock = threading.Lock()
+        # Handed out and not yet taken by a connection; the hand-out waits for room.
+        self.hand_lock = threading.Lock()
+        self.room = threading.Condition(self.hand_lock)
+        self.pending = 0
+        self.loop = asyncio.new_event_loop()
+        self.queue: asyncio.Queue[tuple[Claimed, float] | None] = asyncio.Queue()
+        self.record_waiters: list[tuple[int, asyncio.Future]] = []
         engine = database_engine()
         # The look before the mails go reads the latest commits: on PostgreSQL in autocommit (no
         # BEGIN or ROLLBACK around it), on SQLite in a read transaction ended after each look.
@@ -181,18 +71,15 @@ class CampaignSender:
         if engine.dialect.name == "postgresql":
             self.look_connection = self.look_connection.execution_options(isolation_level="AUTOCOMMIT")
             self.second_look_connection = self.second_look_connection.execution_options(isolation_level="AUTOCOMMIT")
-        self.second_look_lock = threading.Lock()
-        self.recorder = Recorder(app, engine)
-        self.threads = [threading.Thread(target=self._connection_loop, name=f"campaign-smtp-{n}", daemon=True)
-                        for n in range(self.connections)]
-        for thread in self.threads:
-            thread.start()
+        self.recorder = Recorder(app, engine, on_commit=self._on_commit)
+        self.thread = threading.Thread(target=self._run, name="campaign-smtp", daemon=True)
+        self.thread.start()
 
     def hand_out(self, items: list[Claimed]) -> None:
         """Once the connections have little left to send, look at `items` and hand those
         still subscribed to them; the others are recorded as skipped."""
         with self.hand_lock:
-            while len(self.handed_out) > self.connections:
+            while self.pending > self.connections:
                 self.room.wait()
         receiving = self._look(self.look_connection, items)
         looked_at = time.monotonic()
@@ -200,21 +87,19 @@ class CampaignSender:
             if item.subscriber_id not in receiving:
                 self.recorder.add(Outcome(item.id, item.attempts, recipients.NOT_SUBSCRIBED, permanent=True,
                                           skipped=True))
+        handed = [(item, looked_at) for item in items if item.subscriber_id in receiving]
         with self.hand_lock:
-            handed = [(item, looked_at) for item in items if item.subscriber_id in receiving]
-            self.handed_out.extend(handed)
-            self.ready.notify(len(handed))
+            self.pending += len(handed)
+        self.loop.call_soon_threadsafe(self._receive, handed)
 
     def close(self) -> list[int]:
         """Wait for the mails handed out; return the claimed ids that were not sent."""
-        with self.hand_lock:
-            self.handed_out.extend([None] * len(self.threads))
-            self.ready.notify_all()
-        for thread in self.threads:
-            thread.join()
+        self.loop.call_soon_threadsafe(self._receive, [None] * self.connections)
+        self.thread.join()
         try:
             self.recorder.close()
         finally:
+            self.loop.close()
             self.look_connection.close()
             self.second_look_connection.close()
         return self.unsent
@@ -226,51 +111,118 @@ class CampaignSender:
         finally:
             connection.rollback()  # the next look sees the latest commits
 
-    def _next(self) -> tuple[Claimed, float] | None:
-        with self.hand_lock:
-            while not self.handed_out:
-                self.ready.wait()
-            item = self.handed_out.popleft()
-            if len(self.handed_out) <= self.connections:
-                self.room.notify()
-            return item
+    def _second_look(self, item: Claimed) -> bool:
+        """In a thread of the loop's pool: the loop goes on meanwhile."""
+        with self.app.app_context():
+            return item.subscriber_id in self._look(self.second_look_connection, [item])
 
-    def _connection_loop(self) -> None:
+    # Everything below runs in the loop's thread.
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            self.loop.run_until_complete(self._connections())
+
+    async def _connections(self) -> None:
+        await asyncio.gather(*(self._connection() for _ in range(self.connections)))
+        await self.loop.shutdown_default_executor()
+
+    def _receive(self, handed: list) -> None:
+        for one in handed:
+            self.queue.put_nowait(one)
+
+    async def _next(self) -> tuple[Claimed, float] | None:
+        handed = await self.queue.get()
+        if handed is not None:
+            with self.hand_lock:
+                self.pending -= 1
+                if self.pending <= self.connections:
+                    self.room.notify()
+        return handed
+
+    def _on_commit(self) -> None:
+        """From the recorder's thread."""
+        self.loop.call_soon_threadsafe(self._committed)
+
+    def _committed(self) -> None:
+        upto, failure = self.recorder.progress()
+        waiting = []
+        for ticket, recorded in self.record_waiters:
+            if recorded.done():
+                continue
+            if failure is not None:
+                recorded.set_exception(RecordingFailed("recording sent mail failed"))
+            elif ticket <= upto:
+                recorded.set_result(None)
+            else:
+                waiting.append((ticket, recorded))
+        self.record_waiters = waiting
+
+    async def _recorded(self, ticket: int) -> None:
+        upto, failure = self.recorder.progress()
+        if failure is not None:
+            raise RecordingFailed("recording sent mail failed") from failure
+        if ticket > upto:
+            recorded = self.loop.create_future()
+            self.record_waiters.append((ticket, recorded))
+            await recorded
+
+    async def _connection(self) -> None:
+        """Until told to end; once halted, what is handed out is kept back, unsent."""
+        backend: AsyncSMTP | InProcessBackend | None = None
         try:
-            with self.app.app_context(), backend_for(self.app.config) as backend:
-                self._send_items(backend)
-        except Exception:  # the database or the mail backend is gone: leave the rest to the lease
+            backend = async_backend_for(self.app.config)
+        except Exception:  # a mail backend that cannot be made: leave everything unsent
             log.exception("sending campaign %s stopped", self.mail.campaign_id)
             self.halt.set()
-            self._send_items(None)
-
-    def _send_items(self, backend) -> None:
-        """Until told to end; once halted, what is handed out is kept back, unsent."""
         previous = 0  # the ticket of this connection's last mail
-        while (handed := self._next()) is not None:
-            item, looked_at = handed
-            if backend is None or self.halt.is_set() or self.stop.is_set():
-                with self.lock:
+        try:
+            while (handed := await self._next()) is not None:
+                item, looked_at = handed
+                if backend is None or self.halt.is_set() or self.stop.is_set():
                     self.unsent.append(item.id)
-                continue
-            previous = self.recorder.add(self._send(backend, item, looked_at, previous))
-            with self.lock:
+                    continue
+                try:
+                    if not await self._paced():
+                        self.unsent.append(item.id)
+                        continue
+                    outcome = await self._send(backend, item, looked_at, previous)
+                except Exception:  # the database is gone, or its record: the mail was not taken
+                    log.exception("sending campaign %s stopped", self.mail.campaign_id)
+                    self.halt.set()
+                    self.unsent.append(item.id)
+                    continue
+                try:
+                    previous = self.recorder.add(outcome)
+                except RecordingFailed:  # it went: its lease brings it back, with the same Message-ID
+                    self.halt.set()
+                    continue
                 self.sent += 1
+        finally:
+            if backend is not None:
+                await backend.close()
 
-    def _send(self, backend, item: Claimed, looked_at: float, previous: int) -> Outcome:
-        self.limiter.wait(self.stop)
-        if time.monotonic() - looked_at > LOOK_SECONDS:
-            with self.second_look_lock:
-                receiving = self._look(self.second_look_connection, [item])
-            if item.subscriber_id not in receiving:
-                return Outcome(item.id, item.attempts, recipients.NOT_SUBSCRIBED, permanent=True, skipped=True)
+    async def _paced(self) -> bool:
+        """Wait for this mail's moment under the rate limit; False if the worker stops meanwhile.
+        Taking a run of moments reads the database, at most a few times a second."""
+        moment = self.limiter.next_moment()
+        while moment is not None and (delay := (moment - utcnow()).total_seconds()) > 0:
+            if self.stop.is_set():
+                return False
+            await asyncio.sleep(min(delay, STOP_LOOK_SECONDS))
+        return not self.stop.is_set()
+
+    async def _send(self, backend: AsyncSMTP | InProcessBackend, item: Claimed, looked_at: float,
+                    previous: int) -> Outcome:
+        if time.monotonic() - looked_at > LOOK_SECONDS and not await self.loop.run_in_executor(
+                None, self._second_look, item):
+            return Outcome(item.id, item.attempts, recipients.NOT_SUBSCRIBED, permanent=True, skipped=True)
         try:
             data, smtputf8 = self.mail.fill(Recipient(
                 item.subscriber_id, item.email, item.name,
                 unsubscribe_url(item.subscriber_id, item.link_key, self.list_id)))
             envelope_sender = verp.envelope_sender(verp.CAMPAIGN_RECIPIENT, item.id) or self.mail.envelope_sender
-            backend.send_raw(envelope_sender, ascii_domain(item.email), data, smtputf8=smtputf8,
-                             before_end=lambda: self.recorder.wait(previous))
+            await backend.send(envelope_sender, ascii_domain(item.email), data, smtputf8=smtputf8,
+                               before_end=lambda: self._recorded(previous))
         except RecordingFailed:
             raise
         except Exception as error:  # retried, or given up if refused for good

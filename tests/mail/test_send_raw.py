@@ -1,14 +1,15 @@
-"""A mail already in bytes sent with its final dot held back (SMTPBackend.send_raw's
-before_end, what a campaign connection waits in for its previous mail's record): the
-server has not taken the mail while before_end runs, and never takes it if before_end
-fails; with the envelope pipelined or not."""
+"""A mail already in bytes sent by the campaign's SMTP client (services/mail/async_smtp.py)
+with its final dot held back until before_end, what a campaign connection waits in for
+its previous mail's record: the server has not taken the mail while before_end runs, and
+never takes it if before_end fails; with the envelope pipelined or not."""
 
+import asyncio
 import smtplib
 import time
 
 import pytest
 
-from services.mail.mailer import SMTPBackend
+from services.mail.async_smtp import AsyncSMTP
 
 
 def raw_mail(number: int) -> bytes:
@@ -22,12 +23,33 @@ def sink(request, smtp_sink):
     return smtp_sink
 
 
+def send_all(app, *mails) -> list:
+    """Each (recipient, number, before_end) over one connection; what each send raised, or None."""
+    async def run():
+        client, raised = AsyncSMTP(app.config), []
+        for recipient, number, before_end in mails:
+            try:
+                await client.send("bounces@example.com", recipient, raw_mail(number), before_end=before_end)
+                raised.append(None)
+            except Exception as error:  # noqa: BLE001 (what was raised is the result)
+                raised.append(error)
+        await client.close()
+        return raised
+
+    return asyncio.run(run())
+
+
+async def nothing() -> None:
+    return None
+
+
 def test_the_server_takes_the_mail_only_after_before_end(app, sink):
     taken_before_end = []
-    with SMTPBackend(app.config) as backend:
-        for number in (1, 2):
-            backend.send_raw("bounces@example.com", "reader@example.com", raw_mail(number),
-                             before_end=lambda: taken_before_end.append(len(sink.messages)))
+
+    async def note():
+        taken_before_end.append(len(sink.messages))
+
+    assert send_all(app, ("reader@example.com", 1, note), ("reader@example.com", 2, note)) == [None, None]
     assert taken_before_end == [0, 1]
     mails = sink.wait_for(2)
     assert [mail["Message-ID"] for mail in mails] == ["<held-1@example.com>", "<held-2@example.com>"]
@@ -36,13 +58,11 @@ def test_the_server_takes_the_mail_only_after_before_end(app, sink):
 
 
 def test_a_failing_before_end_leaves_the_mail_untaken_and_the_next_goes(app, sink):
-    def fail():
+    async def fail():
         raise RuntimeError("the record of the previous mail failed")
 
-    with SMTPBackend(app.config) as backend:
-        with pytest.raises(RuntimeError):
-            backend.send_raw("bounces@example.com", "reader@example.com", raw_mail(1), before_end=fail)
-        backend.send_raw("bounces@example.com", "reader@example.com", raw_mail(2), before_end=lambda: None)
+    raised = send_all(app, ("reader@example.com", 1, fail), ("reader@example.com", 2, nothing))
+    assert isinstance(raised[0], RuntimeError) and raised[1] is None
     assert [mail["Message-ID"] for mail in sink.wait_for(1)] == ["<held-2@example.com>"]
     time.sleep(0.2)
     assert len(sink.messages) == 1
@@ -50,9 +70,41 @@ def test_a_failing_before_end_leaves_the_mail_untaken_and_the_next_goes(app, sin
 
 def test_a_refused_recipient_raises_as_smtplib_does_and_the_connection_goes_on(app, sink):
     sink.refuse["gone@example.com"] = "550 5.1.1 No such mailbox"
-    with SMTPBackend(app.config) as backend:
-        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
-            backend.send_raw("bounces@example.com", "gone@example.com", raw_mail(1), before_end=lambda: None)
-        backend.send_raw("bounces@example.com", "reader@example.com", raw_mail(2), before_end=lambda: None)
-    assert refused.value.recipients["gone@example.com"][0] == 550
+    raised = send_all(app, ("gone@example.com", 1, nothing), ("reader@example.com", 2, nothing))
+    assert isinstance(raised[0], smtplib.SMTPRecipientsRefused) and raised[1] is None
+    assert raised[0].recipients["gone@example.com"][0] == 550
     assert [mail["Message-ID"] for mail in sink.wait_for(1)] == ["<held-2@example.com>"]
+
+
+def test_a_refused_mail_raises_a_data_error_and_a_lost_server_reconnects(app, sink):
+    sink.reply_with = "451 4.3.0 Try again later"
+    raised = send_all(app, ("reader@example.com", 1, nothing))
+    assert isinstance(raised[0], smtplib.SMTPDataError) and raised[0].smtp_code == 451
+    sink.reply_with = None
+
+    async def across_a_restart():
+        client = AsyncSMTP(app.config)
+        await client.send("bounces@example.com", "reader@example.com", raw_mail(2), before_end=nothing)
+        sink.stop()
+        sink.start()
+        with pytest.raises((smtplib.SMTPServerDisconnected, OSError)):  # the old connection is gone
+            await client.send("bounces@example.com", "reader@example.com", raw_mail(3), before_end=nothing)
+        await client.send("bounces@example.com", "reader@example.com", raw_mail(4), before_end=nothing)
+        await client.close()
+
+    asyncio.run(across_a_restart())
+    assert [mail["Message-ID"] for mail in sink.wait_for(2)] == ["<held-2@example.com>", "<held-4@example.com>"]
+
+
+def test_a_silent_server_times_out(app, sink):
+    app.config["MAIL_TIMEOUT"] = 0.3
+    sink.delay_seconds = 2
+
+    async def run():
+        client = AsyncSMTP(app.config)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await client.send("bounces@example.com", "reader@example.com", raw_mail(1), before_end=nothing)
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) < 1.5

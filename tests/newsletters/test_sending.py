@@ -241,3 +241,22 @@ def test_a_paced_worker_claims_no_more_than_it_sends_within_its_lease(
     assert len(addresses(mails)) == len(set(addresses(mails))) == 40
     db.session.rollback()
     assert db.session.get(Campaign, campaign_id).status == CampaignStatus.SENT
+
+
+def test_a_mail_backend_that_cannot_be_made_leaves_every_recipient_to_a_later_try(
+        app, newsletter, readers, make_campaign, smtp_sink):
+    readers(newsletter, 12)
+    app.config.update(CAMPAIGN_SMTP_CONNECTIONS=2, CAMPAIGN_BATCH_SIZE=5)
+    campaign_id = make_campaign(newsletter)
+    start(app, campaign_id)
+    app.config["MAIL_BACKEND"] = "pigeon"
+    sent = []
+    sender = threading.Thread(target=lambda: app.app_context().push() or sent.append(
+        delivery.send_campaign(app, campaign_id, threading.Event())))
+    sender.start()
+    sender.join(timeout=20)
+    assert not sender.is_alive() and sent == [0]
+    db.session.rollback()
+    rows = db.session.scalars(select(CampaignRecipient)).all()
+    assert {(row.status, row.attempts) for row in rows} == {(RecipientStatus.QUEUED, 0)}
+    assert smtp_sink.messages == []
