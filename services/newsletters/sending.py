@@ -71,6 +71,7 @@ class CampaignSender:
         if engine.dialect.name == "postgresql":
             self.look_connection = self.look_connection.execution_options(isolation_level="AUTOCOMMIT")
             self.second_look_connection = self.second_look_connection.execution_options(isolation_level="AUTOCOMMIT")
+        self.second_look_lock = threading.Lock()
         self.recorder = Recorder(app, engine, on_commit=self._on_commit)
         self.thread = threading.Thread(target=self._run, name="campaign-smtp", daemon=True)
         self.thread.start()
@@ -112,8 +113,9 @@ class CampaignSender:
             connection.rollback()  # the next look sees the latest commits
 
     def _second_look(self, item: Claimed) -> bool:
-        """In a thread of the loop's pool: the loop goes on meanwhile."""
-        with self.app.app_context():
+        """In a thread of the loop's pool, so the loop goes on meanwhile; one at a time, on
+        a connection of their own."""
+        with self.second_look_lock, self.app.app_context():
             return item.subscriber_id in self._look(self.second_look_connection, [item])
 
     # Everything below runs in the loop's thread.
