@@ -11,7 +11,7 @@ from wtforms.i18n import messages_path
 
 
 @cache
-def _catalog(locale: str) -> support.Translations:
+def _catalog(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
@@ -19,7 +19,7 @@ class _PageLanguage:
     """WTForms' translations interface, answered in the language of the current page."""
 
     @staticmethod
-    def _current() -> support.Translations:
+    def _current() -> support.NullTranslations:
         return _catalog(str(get_locale() or "en"))
 
     def gettext(self, string: str) -> str:
