@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
-from sqlalchemy import event
+from sqlalchemy import Select, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.orm import Session
@@ -90,6 +90,16 @@ def _begin_immediate(connection, busy_timeout_ms: int) -> None:
 def dialect_insert(dialect: Dialect):
     """The dialect's INSERT construct, which has ON CONFLICT (PostgreSQL and SQLite)."""
     return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+
+
+def claimed_ids(leased: Select) -> Select:
+    """The ids `leased` (SELECT id … ORDER BY … LIMIT n FOR UPDATE SKIP LOCKED) picks, for
+    `UPDATE … WHERE id IN (…)`, picked once. Written as a plain subquery, PostgreSQL may
+    run it again for each row the UPDATE looks at (a nested-loop plan); each run skips the
+    rows the UPDATE has just changed and takes the next ones, so one claim of n rows could
+    take them all. A materialised CTE runs once."""
+    picked = leased.cte("leased").prefix_with("MATERIALIZED", dialect="postgresql")
+    return select(picked.c.id)
 
 
 def read_session() -> Session:

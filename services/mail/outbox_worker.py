@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from models import BounceKind, OutboxMessage, OutboxStatus
 from models.base import utcnow
 from services.core import publication
-from services.core.transactions import write_transaction
+from services.core.transactions import claimed_ids, write_transaction
 from services.mail import bounces, outbox, refusals, suppression, verp
 from services.mail.mailer import ascii_domain, backend_for, build_message
 
@@ -65,7 +65,8 @@ def claim_batch(limit: int, due_by: datetime | None = None) -> Claim:
     """Lease up to `limit` messages due by `due_by` (default now) to this worker;
     those to suppressed addresses are held back instead.
 
-    One statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING."""
+    One statement: UPDATE … WHERE id IN (the ids of SELECT … FOR UPDATE SKIP LOCKED, picked
+    once: transactions.claimed_ids) RETURNING."""
     config = current_app.config
     now = utcnow()
     table = OutboxMessage.__table__
@@ -76,7 +77,7 @@ def claim_batch(limit: int, due_by: datetime | None = None) -> Claim:
     leased = select(table.c.id).where(due).order_by(table.c.id).limit(limit).with_for_update(skip_locked=True)
     with write_transaction() as session:
         rows = session.execute(
-            update(table).where(table.c.id.in_(leased.scalar_subquery()))
+            update(table).where(table.c.id.in_(claimed_ids(leased)))
             .values(status=OutboxStatus.SENDING, attempts=table.c.attempts + 1,
                     locked_until=now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"]))
             .returning(*_CLAIMED_COLUMNS)

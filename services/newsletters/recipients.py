@@ -1,10 +1,10 @@
 """A campaign's recipients in the database: the fan-out when sending starts, the claim of a
 batch by a worker, the record of what was sent, and the end of the campaign.
 
-Workers claim recipients as the outbox's workers claim mail: UPDATE … WHERE id IN
-(SELECT … FOR UPDATE SKIP LOCKED) RETURNING on PostgreSQL, under SQLite's write lock
-there, for a lease that the worker renews while it sends; a worker that dies leaves its
-rows to be claimed again when the lease ends. The claim itself asks whether each reader
+Workers claim recipients as the outbox's workers claim mail: UPDATE … WHERE id IN (the
+ids of SELECT … FOR UPDATE SKIP LOCKED, picked once) RETURNING on PostgreSQL, under
+SQLite's write lock there, for a lease that the worker renews while it sends; a worker
+that dies leaves its rows to be claimed again when the lease ends. The claim itself asks whether each reader
 is still subscribed and not suppressed, and skips those who are not.
 """
 
@@ -25,7 +25,7 @@ from models import (
     SubscriptionStatus,
 )
 from models.base import utcnow
-from services.core.transactions import Executor, rows_changed
+from services.core.transactions import Executor, claimed_ids, rows_changed
 from services.mail.bounces import Bounce
 from services.mail.suppression import listed
 
@@ -76,8 +76,7 @@ def claim(session: Executor, campaign_id: int, list_id: int, limit: int) -> tupl
         and_(r.status == RecipientStatus.QUEUED, or_(r.locked_until.is_(None), r.locked_until <= now)),
         and_(r.status == RecipientStatus.SENDING, r.locked_until < now)))
     sending = exists().where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
-    leased = (select(r.id).where(due, sending).order_by(r.id).limit(limit)
-              .with_for_update(skip_locked=True).scalar_subquery())
+    leased = claimed_ids(select(r.id).where(due, sending).order_by(r.id).limit(limit).with_for_update(skip_locked=True))
     receiving = still_receiving(list_id, r.subscriber_id)
     lease_end = now + timedelta(seconds=current_app.config["CAMPAIGN_LEASE_SECONDS"])
     rows = session.execute(
