@@ -123,6 +123,8 @@ class AsyncSMTP:
     async def _send(self, sender: str, recipient: str, data: bytes, options: list[str],
                     before_end: BeforeEnd) -> None:
         assert self.writer is not None
+        if any(end in sender or end in recipient for end in "\r\n"):  # as smtplib: no command smuggled in
+            raise ValueError("a line break in an envelope address")
         if "size" in self.extensions:
             options = [*options, f"SIZE={len(data)}"]
         loop = asyncio.get_running_loop()

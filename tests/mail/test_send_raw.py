@@ -116,3 +116,11 @@ def test_a_silent_server_times_out(app, sink):
         return time.monotonic() - started
 
     assert run(time_out()) < 1.5
+
+
+def test_an_address_with_a_line_break_smuggles_no_command(app, sink):
+    raised = send_all(app, ("reader@example.com>\r\nRCPT TO:<victim@example.org", 1, nothing),
+                      ("reader@example.com", 2, nothing))
+    assert isinstance(raised[0], ValueError) and raised[1] is None
+    assert [mail["Message-ID"] for mail in sink.wait_for(1)] == ["<held-2@example.com>"]
+    assert sink.envelopes == [("bounces@example.com", ["reader@example.com"])]
