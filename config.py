@@ -115,6 +115,7 @@ class Config:
     RETENTION_PURGE_HOUR = int(os.environ.get("RETENTION_PURGE_HOUR", "3")) % 24
     RETENTION_PENDING_DAYS = int(os.environ.get("RETENTION_PENDING_DAYS", "30"))
     RETENTION_SENT_MAIL_DAYS = max(2, int(os.environ.get("RETENTION_SENT_MAIL_DAYS", "30")))
+    RETENTION_FINISHED_JOBS_DAYS = max(1, int(os.environ.get("RETENTION_FINISHED_JOBS_DAYS", "30")))
 
     # Scheduled backups (the worker, daily at this hour UTC): the newest BACKUP_KEEP files are kept.
     BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))

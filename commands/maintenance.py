@@ -9,12 +9,12 @@ maintenance_cli = AppGroup("maintenance", help="Housekeeping by hand (the worker
 
 @maintenance_cli.command("purge")
 def purge() -> None:
-    """Delete long-pending subscriptions, old delivered mail, abandoned import uploads
-    and ended staff sessions."""
+    """Delete long-pending subscriptions, old delivered mail, abandoned import uploads,
+    ended staff sessions and old finished background jobs."""
     result = maintenance.purge()
     click.echo(f"removed {result.pending_subscriptions} pending subscriptions, {result.subscribers} subscribers, "
                f"{result.sent_mail} delivered mails, {result.abandoned_uploads} abandoned uploads, "
-               f"{result.staff_sessions} ended staff sessions; "
+               f"{result.staff_sessions} ended staff sessions, {result.finished_jobs} finished jobs; "
                f"anonymised {result.consent_events_anonymised} consent events")
 
 

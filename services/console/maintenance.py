@@ -1,5 +1,5 @@
 """Retention: forget never-confirmed requests, delivered mail, abandoned import
-uploads and ended staff sessions after a while."""
+uploads, ended staff sessions and finished background jobs after a while."""
 
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, exists, select, tuple_, update
 
 from models import ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription, SubscriptionStatus
 from models.base import utcnow
-from services.core import audit
+from services.core import audit, jobs
 from services.core.transactions import rows_changed, write_transaction
 from services.data import imports
 from services.staff import staff_sessions
@@ -23,6 +23,7 @@ class PurgeResult:
     sent_mail: int
     abandoned_uploads: int
     staff_sessions: int
+    finished_jobs: int
 
 
 def purge(actor: audit.Actor = audit.CLI) -> PurgeResult:
@@ -65,6 +66,7 @@ def purge(actor: audit.Actor = audit.CLI) -> PurgeResult:
         )
         uploads = imports.discard_abandoned_uploads(session)
         ended_sessions = staff_sessions.purge_ended(session)
-        result = PurgeResult(len(stale), orphans, anonymised, sent_mail, uploads, ended_sessions)
+        finished_jobs = jobs.purge_finished(session)
+        result = PurgeResult(len(stale), orphans, anonymised, sent_mail, uploads, ended_sessions, finished_jobs)
         audit.record(session, actor, "maintenance.purge", details=asdict(result))
     return result

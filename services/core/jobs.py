@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Job, JobStatus
@@ -228,3 +228,13 @@ def recent(session: Session, statuses: tuple[JobStatus, ...] | None = None, limi
     if statuses:
         query = query.where(Job.status.in_(statuses))
     return list(session.scalars(query))
+
+
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def purge_finished(session: Executor) -> int:
+    """Delete the jobs that ended over RETENTION_FINISHED_JOBS_DAYS ago (an import keeps
+    its own record); returns how many."""
+    cutoff = utcnow() - timedelta(days=current_app.config["RETENTION_FINISHED_JOBS_DAYS"])
+    return rows_changed(session, delete(Job).where(Job.status.in_(FINISHED), Job.finished_at < cutoff))

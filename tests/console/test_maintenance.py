@@ -9,9 +9,11 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from extensions import db
-from models import AuditEvent, ConsentEvent, OutboxMessage, OutboxStatus, Subscriber, Subscription
+from models import AuditEvent, ConsentEvent, Job, JobStatus, OutboxMessage, OutboxStatus, Subscriber, Subscription
 from models.base import utcnow
+from services.core import jobs
 from services.core.audit import CLI
+from services.core.transactions import write_transaction
 from services.data import imports
 from services.mail.outbox_worker import drain
 from services.subscriptions import subscriptions
@@ -81,3 +83,18 @@ def test_purge_removes_import_uploads_left_for_a_day_unless_a_job_needs_them(app
     result = app.test_cli_runner().invoke(args=["maintenance", "purge"])
     assert "1 abandoned uploads" in result.output
     assert (left_at_dry_run.exists(), being_mapped.exists(), queued.exists()) == (False, True, True)
+
+
+def test_purge_drops_background_jobs_finished_long_ago_only(app):
+    with write_transaction() as session:
+        ids = {name: jobs.enqueue(session, "test.noop") for name in ("old done", "old failed", "recent", "queued")}
+    ended = {"old done": (JobStatus.SUCCEEDED, 31), "old failed": (JobStatus.FAILED, 45),
+             "recent": (JobStatus.SUCCEEDED, 2)}
+    for name, (status, days) in ended.items():
+        db.session.execute(update(Job).where(Job.id == ids[name])
+                           .values(status=status, finished_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["maintenance", "purge"])
+    assert "2 finished jobs" in result.output
+    assert set(db.session.scalars(select(Job.id))) == {ids["recent"], ids["queued"]}
