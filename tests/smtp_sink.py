@@ -34,9 +34,11 @@ class SMTPSink:
         # Recipients refused at RCPT TO, by lower-cased address: the reply ("550 5.1.1 ...").
         self.refuse: dict[str, str] = {}
         self.pipelining = False  # whether EHLO offers PIPELINING (RFC 2920), as most relays do
+        self.greetings = 0  # EHLOs received: about one a connection
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
+        self.greetings += 1
         if self.pipelining:
             responses.insert(-1, "250-PIPELINING")  # before the last line, "250 HELP"
         return responses

@@ -110,11 +110,14 @@ class AsyncSMTP:
                 async with asyncio.timeout(self.timeout):
                     await self._connect()
             await self._send(sender, recipient, data, ["SMTPUTF8"] if smtputf8 else [], before_end)
-        except (smtplib.SMTPServerDisconnected, OSError, TimeoutError):
+        except smtplib.SMTPServerDisconnected:
             self._drop()
             raise
-        except smtplib.SMTPException:
+        except smtplib.SMTPException:  # a refusal (before OSError: smtplib's errors are OSErrors)
             await self._reset()  # the connection may be mid-transaction: start the next mail clean
+            raise
+        except OSError:  # TimeoutError too
+            self._drop()
             raise
         except BaseException:  # before_end failed mid-DATA: drop the connection, the mail untaken
             self._drop()

@@ -217,12 +217,15 @@ class SMTPBackend:
         connection = self.connection
         try:
             send(connection)
-        except (smtplib.SMTPServerDisconnected, OSError):
+        except smtplib.SMTPServerDisconnected:
             self.close()
             raise
-        except smtplib.SMTPException:
+        except smtplib.SMTPException:  # a refusal (before OSError: smtplib's errors are OSErrors)
             # The connection may be mid-transaction; start the next mail clean.
             self._reset(connection)
+            raise
+        except OSError:
+            self.close()
             raise
 
     def _reset(self, connection: smtplib.SMTP) -> None:

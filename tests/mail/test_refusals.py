@@ -25,6 +25,7 @@ def test_a_550_fails_the_mail_at_once_and_suppresses_the_address(app, newsletter
 
     assert (result.sent, result.gave_up) == (1, 1)
     assert [mail["To"] for mail in smtp_sink.wait_for(1)] == ["fine@example.com"]
+    assert smtp_sink.greetings == 1  # the refusal reset the connection; it did not end it
     refused = outbox_rows()[0]
     assert (refused.status, refused.attempts) == (OutboxStatus.FAILED, 1)
     assert "550 5.1.1" in refused.last_error and "User unknown" in refused.last_error

@@ -82,6 +82,7 @@ def test_a_refused_recipient_raises_as_smtplib_does_and_the_connection_goes_on(a
     assert isinstance(raised[0], smtplib.SMTPRecipientsRefused) and raised[1] is None
     assert raised[0].recipients["gone@example.com"][0] == 550
     assert [mail["Message-ID"] for mail in sink.wait_for(1)] == ["<held-2@example.com>"]
+    assert sink.greetings == 1  # reset, not reconnected
 
 
 def test_a_refused_mail_raises_a_data_error_and_a_lost_server_reconnects(app, sink):
