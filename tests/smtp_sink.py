@@ -23,6 +23,7 @@ class SMTPSink:
         self.messages: list[EmailMessage] = []
         self.raw: list[bytes] = []  # each mail's bytes as they arrived
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.taken_at: list[float] = []  # time.monotonic() as each mail was taken
         self._arrived = threading.Condition()
         self._controller: Controller | None = None
         # Set to an SMTP status line ("451 ...") to make the server refuse mail.
@@ -60,6 +61,7 @@ class SMTPSink:
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.raw.append(envelope.content)
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.taken_at.append(time.monotonic())
             self._arrived.notify_all()
         return "250 OK"
 
